@@ -1,0 +1,33 @@
+"""Exit codes, mapped from outcomes in exactly one place (DESIGN.md §8)."""
+
+from __future__ import annotations
+
+import enum
+
+from policyengine import codes
+from policyengine.diagnostics import Diagnostics
+
+
+class ExitCode(enum.IntEnum):
+    """What a command's exit status means to a pipeline."""
+
+    OK = 0
+    VIOLATION = 1
+    USAGE = 2
+    INVALID_RULES = 3
+    NEEDS_REVIEW = 4
+    INTERNAL = 5
+
+
+# Problems with what the user pointed at, rather than with the rules themselves.
+_INPUT_CODES = frozenset({codes.FILE_NOT_FOUND, codes.NO_PACKS})
+
+
+def for_diagnostics(diagnostics: Diagnostics) -> ExitCode:
+    """OK without errors; USAGE when every error is a bad path; INVALID_RULES otherwise."""
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    if not errors:
+        return ExitCode.OK
+    if all(d.code in _INPUT_CODES for d in errors):
+        return ExitCode.USAGE
+    return ExitCode.INVALID_RULES

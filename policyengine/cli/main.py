@@ -1,0 +1,61 @@
+"""The `policyengine` command: a click group whose commands parse options, call the API and map
+outcomes to exit codes. Heavy modules (pydantic models, SQLAlchemy, Jinja2) are imported inside
+the commands that need them, so `--help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from policyengine import __version__
+from policyengine.cli import output
+from policyengine.cli.exitcodes import ExitCode, for_diagnostics
+from policyengine.cli.rules_cmd import rules
+from policyengine.diagnostics import PolicyEngineError
+
+
+class _Group(click.Group):
+    """A group that turns errors into diagnostics and exit codes instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except PolicyEngineError as error:
+            output.diagnostics(error.diagnostics)
+            ctx.exit(for_diagnostics(error.diagnostics))
+        except Exception as error:  # the last line of defence: never show a traceback by default
+            if os.environ.get("POLICYENGINE_DEBUG"):
+                traceback.print_exc()
+            click.echo(
+                f"policyengine: internal error: {error.__class__.__name__}: {error}\n"
+                "  help: this is a bug; rerun with POLICYENGINE_DEBUG=1 and report the traceback",
+                err=True,
+            )
+            ctx.exit(ExitCode.INTERNAL)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policyengine")
+def cli() -> None:
+    """Decide, with citations, whether outputs of other people's models may be used to
+    pre-train, fine-tune, distill, evaluate or ship a model.
+
+    \b
+    Exit codes: 0 compliant · 1 violations (or failing pack tests) · 2 usage or input error
+                3 invalid rules · 4 needs review · 5 internal error
+    """
+
+
+cli.add_command(rules)
+
+
+def main() -> None:
+    """Entry point of the console script and of `python -m policyengine`."""
+    sys.exit(cli.main(prog_name="policyengine"))
