@@ -25,7 +25,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, BrokenPipeError):
             raise
         except PolicyEngineError as error:
             output.diagnostics(error.diagnostics)
@@ -58,4 +58,10 @@ cli.add_command(rules)
 
 def main() -> None:
     """Entry point of the console script and of `python -m policyengine`."""
-    sys.exit(cli.main(prog_name="policyengine"))
+    try:
+        sys.exit(cli.main(prog_name="policyengine"))
+    except BrokenPipeError:
+        # The reader went away (`… | head`); that is not an error of ours. Point stdout at devnull
+        # so that the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -75,7 +75,7 @@ def _pack_folders(paths: Iterable[str | Path], diagnostics: Diagnostics) -> list
                 )
             )
             continue
-        found = _folders_under(path)
+        found = [_relative(f.resolve()) for f in _folders_under(path)]
         if not found:
             diagnostics.add(_no_pack(path))
         folders.extend(f for f in found if f not in folders)
