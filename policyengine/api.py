@@ -30,9 +30,14 @@ __all__ = [
 ]
 
 
-def require_rules(paths: Sequence[str | Path] = (BUNDLED_RULES,)) -> RuleSet:
-    """Load rules, raising :class:`PolicyEngineError` with every diagnostic when any is an error."""
-    ruleset, diagnostics = load_rules(paths)
+def require_rules(
+    paths: Sequence[str | Path] = (BUNDLED_RULES,), *, cache: Path | None = None
+) -> RuleSet:
+    """Load rules, raising :class:`PolicyEngineError` with every diagnostic when any is an error.
+
+    ``cache`` is a folder where parsed rule files are kept between runs (none by default).
+    """
+    ruleset, diagnostics = load_rules(paths, cache=cache)
     if ruleset is None:
         raise PolicyEngineError(diagnostics)
     return ruleset

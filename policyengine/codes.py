@@ -22,6 +22,7 @@ FILE_TOO_LARGE: Final = "PE108"
 NO_PACKS: Final = "PE109"
 NOT_IN_PACK: Final = "PE110"
 BAD_SCALAR: Final = "PE111"
+YAML_ALIAS: Final = "PE112"
 
 # Shape (PE2xx)
 UNKNOWN_KEY: Final = "PE201"
@@ -61,6 +62,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     NO_PACKS: "a directory holds no rule pack",
     NOT_IN_PACK: "a rule file is not inside a pack folder",
     BAD_SCALAR: "a YAML scalar cannot be read as the type its form implies",
+    YAML_ALIAS: "a YAML alias (`*name`) stands where rule files take plain values",
     UNKNOWN_KEY: "a key the rule-pack schema does not have",
     MISSING_KEY: "a required key is missing",
     WRONG_TYPE: "a value has the wrong type",

@@ -111,6 +111,9 @@ def did_you_mean(name: str, known: Iterable[str], *, limit: int = 3) -> str:
     ranked = sorted((_distance(name, candidate), candidate) for candidate in set(known))
     cutoff = max(2, len(name) // 3)
     close = [candidate for distance, candidate in ranked if distance <= cutoff][:limit]
+    if not close and len(name) >= 4:
+        # A truncated word (`pretrain` for `pretraining`) is far by edit distance but plain to see.
+        close = sorted(c for c in set(known) if c.startswith(name))[:limit]
     if not close:
         return ""
     return "did you mean " + " or ".join(f"`{c}`" for c in close) + "?"

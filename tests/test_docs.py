@@ -75,3 +75,11 @@ def test_readme_commands_name_real_rules() -> None:
     for rule_id in re.findall(r"rules show (\S+)", text):
         result = CliRunner().invoke(cli, ["rules", "show", rule_id])
         assert result.exit_code == 0, result.output
+
+
+def test_generated_pack_pages_are_current() -> None:
+    """docs/rules/PACK.md is exactly what `rules docs` writes from the bundled packs."""
+    result = CliRunner().invoke(
+        cli, ["rules", "docs", "--check", "--output-dir", str(ROOT / "docs" / "rules")]
+    )
+    assert result.exit_code == 0, result.output + "\nrun `policyengine rules docs`"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -32,11 +33,23 @@ def rule_paths(paths: tuple[Path, ...]) -> list[Path]:
     return [Path(policyengine.__file__).resolve().parent.parent / "rules"]
 
 
+def cache_folder() -> Path | None:
+    """Where parsed rule files are cached: $POLICYENGINE_CACHE_DIR, else the user cache folder;
+    None when $POLICYENGINE_NO_CACHE is set."""
+    if os.environ.get("POLICYENGINE_NO_CACHE"):
+        return None
+    configured = os.environ.get("POLICYENGINE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policyengine"
+
+
 def load_or_exit(ctx: click.Context, paths: tuple[Path, ...]) -> RuleSet:
     """Load the packs, printing every diagnostic; exit 3 (or 2 for bad paths) on errors."""
     from policyengine.rules.loader import load_rules
 
-    ruleset, diagnostics = load_rules(rule_paths(paths))
+    ruleset, diagnostics = load_rules(rule_paths(paths), cache=cache_folder())
     output.diagnostics(diagnostics)
     if ruleset is None:
         ctx.exit(for_diagnostics(diagnostics))
@@ -177,7 +190,9 @@ def list_cmd(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
             )
     if fmt == "json":
         keys = ("pack", "document", "version", "effective_from", "effective_until", "rules")
-        output.emit_json([dict(zip(keys, row, strict=True)) for row in rows])
+        output.emit_json(
+            [{**dict(zip(keys, row, strict=True)), "rules": int(row[-1])} for row in rows]
+        )
         return
     click.echo(output.table(rows, ("PACK", "DOCUMENT", "VERSION", "FROM", "UNTIL", "RULES")))
     click.echo(
@@ -237,3 +252,81 @@ def schema(target: Path | None) -> None:
     else:
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}", err=True)
+
+
+@rules.command()
+@PATHS
+@click.option(
+    "-o",
+    "--output-dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs/rules"),
+    show_default=True,
+    help="Folder to write one PACK.md page per pack into.",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 when a page is missing or stale."
+)
+@click.pass_context
+def docs(ctx: click.Context, paths: tuple[Path, ...], directory: Path, check: bool) -> None:
+    """Write each pack's reference page (documents, catalog, rules in words) as Markdown."""
+    from policyengine.report.packdoc import render_pack
+
+    ruleset = load_or_exit(ctx, paths)
+    stale = []
+    for pack in ruleset.packs:
+        target = directory / f"{pack.id}.md"
+        text = render_pack(ruleset, pack)
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current == text:
+            continue
+        stale.append(target)
+        if not check:
+            directory.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    verb = "out of date" if check else "written"
+    for target in stale:
+        click.echo(f"{target}: {verb}")
+    click.echo(f"{len(ruleset.packs)} pages, {len(stale)} {verb}")
+    ctx.exit(ExitCode.VIOLATION if check and stale else ExitCode.OK)
+
+
+@rules.command()
+@PATHS
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day whose terms to show (YYYY-MM-DD); default today.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True
+)
+@click.pass_context
+def matrix(
+    ctx: click.Context, paths: tuple[Path, ...], as_of: dt.datetime | None, fmt: str
+) -> None:
+    """The provider × use matrix: allow / deny / oblige / review as of a day.
+
+    A cell shows the effect for a restrictive target (competes with the provider, commercial,
+    open weights) and, after a slash when it differs, for a permissive one (no competitor,
+    non-commercial, internal).
+    """
+    from policyengine.report.matrix import ACTIVITIES
+    from policyengine.report.matrix import matrix as build
+
+    ruleset = load_or_exit(ctx, paths)
+    day = (as_of or dt.datetime.now()).date()
+    rows = build(ruleset, day)
+    header = ("PACK", "MODELS", "CHANNEL", "TERMS IN FORCE", *ACTIVITIES)
+    cells = [(r.pack, r.subject, r.channel, r.terms, *r.cells) for r in rows]
+    if fmt == "markdown":
+        click.echo(f"Terms in force on {day}; cells: restrictive target / permissive target.\n")
+        click.echo("| " + " | ".join(header) + " |")
+        click.echo("|" + " --- |" * len(header))
+        for row in cells:
+            click.echo("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+        return
+    click.echo(f"terms in force on {day}; cells: restrictive target / permissive target")
+    click.echo(output.table(cells, header))

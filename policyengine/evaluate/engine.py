@@ -39,23 +39,36 @@ class _Undecided:
     reason: str
 
 
+HUMAN = "human"
+"""The provider id of human-written data: no model terms, only the licence it may carry."""
+
+NO_LICENCE = frozenset({"NOASSERTION", "unknown"})
+"""`source.license` values that record that nobody knows the licence: always a review."""
+
+
 def decide(ruleset: RuleSet, facts: Facts) -> Decision:
     """Decide whether the source described by ``facts`` may be used as ``use.activity`` says."""
-    selected = _select(ruleset, facts)
-    if isinstance(selected, _Undecided):
-        return _review(facts, selected.reason)
-    outcomes = tuple(_outcomes(ruleset, selected, facts))
-    return _combine(facts, selected, outcomes)
-
-
-def _review(facts: Facts, reason: str) -> Decision:
-    return Decision(facts, Effect.REVIEW, Verdict.NEEDS_REVIEW, (), (reason,), (), (), ())
+    selections: list[Selection] = []
+    gaps: list[str] = []
+    for selected in (_select(ruleset, facts), _select_licence(ruleset, facts)):
+        if isinstance(selected, _Undecided):
+            gaps.append(selected.reason)
+        else:
+            selections.extend(selected)
+    if not selections and not gaps:
+        gaps.append("record `source.license`: human-written data is governed by its licence")
+    chosen = tuple(dict.fromkeys(selections))
+    outcomes = tuple(_outcomes(ruleset, chosen, facts))
+    return _combine(facts, chosen, outcomes, tuple(gaps))
 
 
 def _select(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _Undecided:
+    """The model terms that govern the source (none for human-written data)."""
     provider, model = facts["source.provider"], facts["source.model"]
     if provider is UNKNOWN:
         return _Undecided("record `source.provider`: without it no terms can be chosen")
+    if provider == HUMAN:
+        return ()
     entries = [e for e in ruleset.catalog if e.entry.provider == provider]
     if not entries:
         return _Undecided(f"no terms known for provider `{provider}`")
@@ -69,13 +82,32 @@ def _select(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _Undecide
     entries_or_reason = _by_channel(entries, facts["source.channel"], provider, model)
     if isinstance(entries_or_reason, _Undecided):
         return entries_or_reason
-    day = facts["source.generated_at"]
-    if day is UNKNOWN:
+    groups = [(e.entry.precedence or 0, e.entry.documents) for e in entries_or_reason]
+    why = f"; agreement `{overlay}` replaces the public terms" if overlay else ""
+    return _in_force(ruleset, groups, facts["source.generated_at"], why)
+
+
+def _select_licence(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _Undecided:
+    """The licence documents that govern data carrying ``source.license`` (none when unrecorded)."""
+    licence = facts["source.license"]
+    if licence is UNKNOWN:
+        return ()
+    assert isinstance(licence, str)
+    if licence in NO_LICENCE:
         return _Undecided(
-            "record `source.generated_at`: the terms in force depend on when the output was made"
+            f"the data's licence is recorded as `{licence}`: find and record its SPDX id to decide"
         )
-    assert isinstance(day, dt.date)
-    return _in_force(ruleset, entries_or_reason, day, overlay)
+    wanted = licence.lower()
+    groups = [
+        (entry.precedence or 0, entry.documents)
+        for entry in ruleset.licenses
+        if any(known.lower() == wanted for known in entry.licenses)
+    ]
+    if not groups:
+        return _Undecided(f"no terms known for licence `{licence}`")
+    return _in_force(
+        ruleset, groups, facts["source.generated_at"], f"; the data carries `{licence}`"
+    )
 
 
 def _by_agreement(
@@ -103,36 +135,56 @@ def _by_channel(
 
 
 def _in_force(
-    ruleset: RuleSet, entries: Sequence[CompiledEntry], day: dt.date, overlay: str | None
+    ruleset: RuleSet,
+    groups: Sequence[tuple[int, tuple[str, ...]]],
+    day: object,
+    why: str,
 ) -> tuple[Selection, ...] | _Undecided:
-    candidates: list[tuple[int, CompiledEntry, list[Selection]]] = []
-    for entry in entries:
+    """Each group's documents at the version in force on ``day``; the highest precedence wins.
+
+    An unknown day still decides for documents that have a single version (a licence that never
+    changed); for the others it is a gap naming `source.generated_at`.
+    """
+    candidates: list[tuple[int, list[Selection]]] = []
+    for precedence, documents in groups:
         chosen = []
-        for document in entry.entry.documents:
-            version = ruleset.version_in_force(document, day)
-            if version is not None:
-                why = f"in force on {day}" + (
-                    f"; agreement `{overlay}` replaces the public terms" if overlay else ""
-                )
-                chosen.append(
-                    Selection(
-                        document,
-                        version.version,
-                        version.effective_from,
-                        version.effective_until,
-                        why,
-                    )
-                )
+        for document in documents:
+            selection = _version(ruleset, document, day, why)
+            if isinstance(selection, _Undecided):
+                return selection
+            if selection is not None:
+                chosen.append(selection)
         if chosen:
-            candidates.append((entry.entry.precedence or 0, entry, chosen))
+            candidates.append((precedence, chosen))
     if not candidates:
-        documents = sorted({d for e in entries for d in e.entry.documents})
+        names = sorted({d for _, documents in groups for d in documents})
         return _Undecided(
-            "no version of " + ", ".join(f"`{d}`" for d in documents) + f" was in force on {day}"
+            "no version of " + ", ".join(f"`{d}`" for d in names) + f" was in force on {day}"
         )
-    top = max(precedence for precedence, _, _ in candidates)
-    selections = [s for precedence, _, chosen in candidates if precedence == top for s in chosen]
-    return tuple(dict.fromkeys(selections))
+    top = max(precedence for precedence, _ in candidates)
+    return tuple(s for precedence, chosen in candidates if precedence == top for s in chosen)
+
+
+def _version(
+    ruleset: RuleSet, document: str, day: object, why: str
+) -> Selection | _Undecided | None:
+    versions = ruleset.documents[document].versions
+    if day is UNKNOWN:
+        if len(versions) > 1:
+            return _Undecided(
+                f"record `source.generated_at`: `{document}` has {len(versions)} versions and the "
+                "one in force depends on when the output was made"
+            )
+        version, because = versions[0], "the only version" + why
+    else:
+        assert isinstance(day, dt.date)
+        found = ruleset.version_in_force(document, day)
+        if found is None:
+            return None
+        version, because = found, f"in force on {day}" + why
+    return Selection(
+        document, version.version, version.effective_from, version.effective_until, because
+    )
 
 
 def _outcomes(ruleset: RuleSet, selections: Sequence[Selection], facts: Facts) -> list[RuleOutcome]:
@@ -166,9 +218,15 @@ def _outcomes(ruleset: RuleSet, selections: Sequence[Selection], facts: Facts) -
 
 
 def _combine(
-    facts: Facts, selections: tuple[Selection, ...], outcomes: tuple[RuleOutcome, ...]
+    facts: Facts,
+    selections: tuple[Selection, ...],
+    outcomes: tuple[RuleOutcome, ...],
+    gaps: tuple[str, ...],
 ) -> Decision:
     effects = {o.effect for o in outcomes if o.effect is not None}
+    if gaps:
+        # Terms that could not be chosen count as a review of their own (no rule id to cite).
+        effects.add(Effect.REVIEW)
     if not effects:
         governing = ", ".join(f"`{s.document}@{s.version}`" for s in selections)
         reason = f"no rule of {governing} decides `{facts['use.activity']}` for this target"
@@ -178,6 +236,8 @@ def _combine(
     effect = next(e for e in EFFECT_ORDER if e in effects)
     deciding = tuple(o for o in outcomes if o.effect is effect)
     reasons = tuple(_reason(o) for o in deciding)
+    if effect is Effect.REVIEW:
+        reasons = gaps + reasons
     checks: tuple[ObligationCheck, ...] = ()
     verdict = {
         Effect.DENY: Verdict.VIOLATION,

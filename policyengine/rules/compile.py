@@ -20,7 +20,15 @@ from policyengine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from policyengine.facts import VOCABULARY, FactError, Facts
 from policyengine.rules.predicates import compile_condition
 from policyengine.rules.ruleset import CompiledEntry, CompiledRule, Pack, PackTest, RuleSet
-from policyengine.rules.schema import CatalogEntry, Document, Effect, Rule, RuleFile, TestCase
+from policyengine.rules.schema import (
+    CatalogEntry,
+    Document,
+    Effect,
+    LicenseEntry,
+    Rule,
+    RuleFile,
+    TestCase,
+)
 from policyengine.rules.source import Path, Source
 
 _GLOB: Final = re.compile(r"^[A-Za-z0-9._:/*?\[\]!-]+$")
@@ -44,19 +52,32 @@ class _Context:
     document_pack: dict[str, str] = field(default_factory=dict)
     rules: list[CompiledRule] = field(default_factory=list)
     entries: list[CompiledEntry] = field(default_factory=list)
+    licenses: list[LicenseEntry] = field(default_factory=list)
     tests: list[PackTest] = field(default_factory=list)
 
-    def report(self, unit: Unit, code: str, message: str, path: Path, help: str = "") -> None:
-        location = unit.source.locate(path)
+    def report(
+        self, unit: Unit, code: str, message: str, path: Path, help: str = "", *, key: bool = False
+    ) -> None:
+        location = unit.source.locate(path, key=key)
         self.diagnostics.add(Diagnostic(code, message, location, help))
 
     def documents_(self) -> Iterator[tuple[Unit, int, Document]]:
         for unit in self.units:
             yield from ((unit, i, d) for i, d in enumerate(unit.file.documents))
 
-    def entries_(self) -> Iterator[tuple[Unit, int, CatalogEntry]]:
+    def catalog_(self) -> Iterator[tuple[Unit, int, CatalogEntry | LicenseEntry]]:
         for unit in self.units:
             yield from ((unit, i, e) for i, e in enumerate(unit.file.catalog))
+
+    def entries_(self) -> Iterator[tuple[Unit, int, CatalogEntry]]:
+        for unit, i, entry in self.catalog_():
+            if isinstance(entry, CatalogEntry):
+                yield unit, i, entry
+
+    def licenses_(self) -> Iterator[tuple[Unit, int, LicenseEntry]]:
+        for unit, i, entry in self.catalog_():
+            if isinstance(entry, LicenseEntry):
+                yield unit, i, entry
 
     def rules_(self) -> Iterator[tuple[Unit, int, Rule]]:
         for unit in self.units:
@@ -133,7 +154,7 @@ def _overlapping_versions(ctx: _Context) -> None:
 def _document_references(ctx: _Context) -> None:
     # Relies on _duplicate_documents having indexed ctx.documents.
     known = ctx.documents
-    for unit, i, entry in ctx.entries_():
+    for unit, i, entry in ctx.catalog_():
         for j, document in enumerate(entry.documents):
             if document not in known:
                 ctx.report(
@@ -204,6 +225,32 @@ def _catalog_conflicts(ctx: _Context) -> None:
                 )
 
 
+def _licence_catalog(ctx: _Context) -> None:
+    # Relies on _document_references (known documents) for the date spans it compares.
+    first: dict[str, tuple[int | None, str, tuple[dt.date, dt.date] | None]] = {}
+    for unit, i, entry in ctx.licenses_():
+        span = _span(entry, ctx.documents)
+        ctx.licenses.append(entry)
+        for j, licence in enumerate(entry.licenses):
+            key = licence.lower()
+            if key in first:
+                precedence, where, other = first[key]
+                if precedence == entry.precedence and _spans_meet(span, other):
+                    ctx.report(
+                        unit,
+                        codes.CATALOG_CONFLICT,
+                        f"licence `{licence}` is claimed again on the same dates (first at {where})",
+                        ("catalog", i, "licenses", j),
+                        "list the documents in one entry, or set `precedence` on the one that governs",
+                    )
+                continue
+            first[key] = (entry.precedence, str(unit.source.locate(("catalog", i))), span)
+
+
+def _spans_meet(a: tuple[dt.date, dt.date] | None, b: tuple[dt.date, dt.date] | None) -> bool:
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
 def _overlap(a: CatalogEntry, b: CatalogEntry, documents: dict[str, Document]) -> bool:
     if a.provider != b.provider or a.agreement != b.agreement:
         return False
@@ -226,7 +273,9 @@ def _globs_overlap(p: str, q: str) -> bool:
     return fnmatch.fnmatchcase(p, q) or fnmatch.fnmatchcase(q, p)
 
 
-def _span(entry: CatalogEntry, documents: dict[str, Document]) -> tuple[dt.date, dt.date] | None:
+def _span(
+    entry: CatalogEntry | LicenseEntry, documents: dict[str, Document]
+) -> tuple[dt.date, dt.date] | None:
     versions = [v for d in entry.documents if d in documents for v in documents[d].versions]
     if not versions:
         return None
@@ -326,6 +375,7 @@ def _test_facts(ctx: _Context, unit: Unit, i: int, raw: dict[str, object]) -> Fa
                     f"unknown fact `{name}`",
                     path,
                     did_you_mean(name, VOCABULARY),
+                    key=True,
                 )
             else:
                 ctx.report(unit, codes.VALUE_MISFIT, str(error), path)
@@ -339,6 +389,7 @@ CHECKS: Final[tuple[tuple[str, Callable[[_Context], None]], ...]] = (
     ("document references", _document_references),
     ("model globs", _model_globs),
     ("catalog conflicts", _catalog_conflicts),
+    ("licence catalog", _licence_catalog),
     ("duplicate rules", _duplicate_rules),
     ("conditions", _conditions),
     ("obligations", _obligations),
@@ -360,6 +411,7 @@ def compile_packs(
         dict(ctx.documents),
         dict(ctx.document_pack),
         tuple(ctx.entries),
+        tuple(ctx.licenses),
         tuple(ctx.rules),
         tuple(ctx.tests),
     )

@@ -8,6 +8,10 @@ tests); sub-folders belong to the pack unless they hold a ``pack.yaml`` of their
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import stat
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -17,24 +21,28 @@ from policyengine.rules.compile import Unit, compile_packs
 from policyengine.rules.ruleset import Pack, RuleSet
 from policyengine.rules.schema import PackHeader
 from policyengine.rules.shape import validate
-from policyengine.rules.source import MAX_BYTES, parse
+from policyengine.rules.source import MAX_BYTES, Source, parse
 
 PACK_FILE = "pack.yaml"
 _REFERENCE_CODES = frozenset({codes.UNKNOWN_DOCUMENT, codes.UNKNOWN_VERSION, codes.UNKNOWN_RULE})
 
 
-def load_rules(paths: Sequence[str | Path]) -> tuple[RuleSet | None, Diagnostics]:
+def load_rules(
+    paths: Sequence[str | Path], *, cache: Path | None = None
+) -> tuple[RuleSet | None, Diagnostics]:
     """Load and compile every pack found under ``paths`` (folders of packs, pack folders or files).
 
     Returns the rule set, or None when any diagnostic is an error; all diagnostics either way.
+    With ``cache`` (a folder), files read before with the same bytes skip parsing and validation.
     """
     diagnostics = Diagnostics()
+    parsed = _Cache(cache) if cache is not None else None
     folders = _pack_folders(paths, diagnostics)
     packs: list[Pack] = []
     units: list[Unit] = []
     seen: dict[str, Path] = {}
     for folder in folders:
-        pack, pack_units = _load_pack(folder, diagnostics)
+        pack, pack_units = _load_pack(folder, diagnostics, parsed)
         if pack is None:
             continue
         if pack.id in seen:
@@ -42,7 +50,7 @@ def load_rules(paths: Sequence[str | Path]) -> tuple[RuleSet | None, Diagnostics
                 Diagnostic(
                     codes.DUPLICATE_PACK,
                     f"pack `{pack.id}` is declared again",
-                    Location(str(folder / PACK_FILE), 1, 1),
+                    pack_units[0].source.locate(("pack", "id")),
                     help=f"it is first declared in {seen[pack.id] / PACK_FILE}; give each pack its own id",
                 )
             )
@@ -126,7 +134,9 @@ def _pack_files(folder: Path) -> list[Path]:
     return files
 
 
-def _load_pack(folder: Path, diagnostics: Diagnostics) -> tuple[Pack | None, list[Unit]]:
+def _load_pack(
+    folder: Path, diagnostics: Diagnostics, parsed: _Cache | None
+) -> tuple[Pack | None, list[Unit]]:
     header: PackHeader | None = None
     units: list[Unit] = []
     digest = hashlib.sha256()
@@ -136,7 +146,11 @@ def _load_pack(folder: Path, diagnostics: Diagnostics) -> tuple[Pack | None, lis
         if raw is None:
             continue
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + raw + b"\0")
-        unit = _unit(path, raw, folder.name, diagnostics)
+        unit = parsed.get(path, raw) if parsed is not None else None
+        if unit is None:
+            unit = _unit(path, raw, folder.name, diagnostics)
+            if unit is not None and parsed is not None:
+                parsed.put(raw, unit)
         if unit is None:
             continue
         if path.name == PACK_FILE:
@@ -200,7 +214,9 @@ def _unit(path: Path, raw: bytes, pack: str, diagnostics: Diagnostics) -> Unit |
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, error.start) + 1
+        # Columns count characters, as YAML positions do, not bytes.
+        column = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1
         diagnostics.add(
             Diagnostic(
                 codes.NOT_UTF8,
@@ -219,3 +235,56 @@ def _unit(path: Path, raw: bytes, pack: str, diagnostics: Diagnostics) -> Unit |
     if rule_file is None:
         return None
     return Unit(source, rule_file, pack)
+
+
+class _Cache:
+    """Validated rule files by the digest of their bytes, so an unchanged pack is not re-parsed.
+
+    Best effort: a cache that cannot be read or written is ignored. Entries are pickles, so only
+    files in a folder owned by this user and writable by nobody else are ever read.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.salt = _code_digest()
+
+    def _path(self, raw: bytes) -> Path:
+        return self.folder / (hashlib.sha256(self.salt + raw).hexdigest() + ".pickle")
+
+    def get(self, path: Path, raw: bytes) -> Unit | None:
+        entry = self._path(raw)
+        try:
+            if not _private(self.folder) or not entry.is_file():
+                return None
+            data, values, keys, rule_file = pickle.loads(entry.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+        return Unit(Source(str(path), data, values, keys), rule_file, "")
+
+    def put(self, raw: bytes, unit: Unit) -> None:
+        source = unit.source
+        payload = pickle.dumps((source.data, source.values, source.keys, unit.file))
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not _private(self.folder):
+                return
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(payload)
+            os.replace(temporary, self._path(raw))
+        except OSError:
+            return
+
+
+def _private(folder: Path) -> bool:
+    info = folder.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _code_digest() -> bytes:
+    """A digest of the code that turns bytes into rule files: a new version invalidates the cache."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("source.py", "schema.py", "shape.py", "../facts.py"):
+        digest.update((here / name).read_bytes())
+    return digest.digest()

@@ -19,6 +19,7 @@ from policyengine.rules.schema import (
     CatalogEntry,
     Document,
     DocumentVersion,
+    LicenseEntry,
     PackHeader,
     Rule,
     TestCase,
@@ -87,6 +88,7 @@ class RuleSet:
     documents: Mapping[str, Document]
     document_pack: Mapping[str, str]
     catalog: tuple[CompiledEntry, ...]
+    licenses: tuple[LicenseEntry, ...]
     rules: tuple[CompiledRule, ...]
     tests: tuple[PackTest, ...]
     by_version: Mapping[tuple[str, str], tuple[CompiledRule, ...]]
@@ -99,6 +101,7 @@ class RuleSet:
         documents: Mapping[str, Document],
         document_pack: Mapping[str, str],
         catalog: tuple[CompiledEntry, ...],
+        licenses: tuple[LicenseEntry, ...],
         rules: tuple[CompiledRule, ...],
         tests: tuple[PackTest, ...],
     ) -> RuleSet:
@@ -112,6 +115,7 @@ class RuleSet:
             documents,
             document_pack,
             catalog,
+            licenses,
             rules,
             tests,
             {key: tuple(value) for key, value in by_version.items()},

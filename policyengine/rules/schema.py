@@ -22,6 +22,9 @@ DottedId = Annotated[
 ]
 DocumentId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+LicenseId = Annotated[
+    str, StringConstraints(pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9.+-]*|NOASSERTION)$")
+]
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 Quote = Annotated[str, StringConstraints(min_length=1, max_length=600)]
@@ -30,7 +33,8 @@ Quote = Annotated[str, StringConstraints(min_length=1, max_length=600)]
 class Strict(BaseModel):
     """Base of every schema model: unknown keys are errors and values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a schema is built on first validation, which a cached load never needs.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Effect(enum.Enum):
@@ -120,6 +124,30 @@ class CatalogEntry(Strict):
     precedence: int | None = Field(
         default=None, description="Among overlapping entries, the highest precedence governs."
     )
+
+
+class LicenseEntry(Strict):
+    """Which documents govern data that carries a licence of its own (`source.license`)."""
+
+    licenses: tuple[LicenseId, ...] = Field(
+        min_length=1, description="SPDX ids, matched exactly but ignoring case."
+    )
+    documents: tuple[DocumentId, ...] = Field(min_length=1)
+    precedence: int | None = Field(
+        default=None, description="Among entries claiming one licence, the highest governs."
+    )
+
+
+def _catalog_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return "license" if "licenses" in value else "model"
+    return "license" if isinstance(value, LicenseEntry) else "model"
+
+
+CatalogItem: TypeAlias = Annotated[
+    Annotated[CatalogEntry, Tag("model")] | Annotated[LicenseEntry, Tag("license")],
+    Discriminator(_catalog_tag),
+]
 
 
 class _Comparison(Strict):
@@ -240,7 +268,10 @@ def _condition_tag(value: Any) -> str | None:
         return "all"
     if isinstance(value, AnyOf):
         return "any"
-    return "not" if isinstance(value, Not) else "compare"
+    if isinstance(value, Not):
+        return "not"
+    # A word or a list where a condition belongs: no variant fits, so report the form.
+    return "compare" if isinstance(value, BaseModel) else None
 
 
 Condition: TypeAlias = Annotated[
@@ -343,7 +374,7 @@ class RuleFile(Strict):
 
     pack: PackHeader | None = None
     documents: tuple[Document, ...] = ()
-    catalog: tuple[CatalogEntry, ...] = ()
+    catalog: tuple[CatalogItem, ...] = ()
     rules: tuple[Rule, ...] = ()
     tests: tuple[TestCase, ...] = ()
 
@@ -352,6 +383,8 @@ for _model in (All, AnyOf, Not, Rule, RuleFile):
     _model.model_rebuild()
 
 TAGGED_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "model": CatalogEntry,
+    "license": LicenseEntry,
     "all": All,
     "any": AnyOf,
     "not": Not,

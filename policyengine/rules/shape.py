@@ -29,9 +29,22 @@ def validate(source: Source) -> tuple[RuleFile | None, Diagnostics]:
     try:
         return RuleFile.model_validate(source.data), diagnostics
     except pydantic.ValidationError as error:
-        for detail in error.errors():
-            diagnostics.add(_diagnostic(source, detail))
+        details = error.errors()
+        for detail in details:
+            if not _consequence(detail, details):
+                diagnostics.add(_diagnostic(source, detail))
         return None, diagnostics
+
+
+def _consequence(detail: ErrorDetails, details: Sequence[ErrorDetails]) -> bool:
+    """Whether the error only follows from another: a list is "too short" because its only item
+    failed (pydantic reports both)."""
+    if detail["type"] != "too_short":
+        return False
+    loc = detail["loc"]
+    return any(
+        len(other["loc"]) > len(loc) and other["loc"][: len(loc)] == loc for other in details
+    )
 
 
 def data_path(data: object, loc: Sequence[str | int]) -> Path:
@@ -57,10 +70,11 @@ def _diagnostic(source: Source, detail: ErrorDetails) -> Diagnostic:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         expected = expected_keys(loc[:-1])
+        parent = path[:-1] if path and path[-1] == key else path
         return Diagnostic(
             codes.UNKNOWN_KEY,
-            f"unknown key `{key}`{where}",
-            source.locate((*path[:-1], key) if path and path[-1] == key else path, key=True),
+            f"unknown key `{key}`{_where(parent)}",
+            source.locate((*parent, key), key=True),
             help=did_you_mean(key, expected)
             or ("allowed keys: " + ", ".join(f"`{k}`" for k in expected) if expected else ""),
         )
@@ -87,14 +101,54 @@ def _diagnostic(source: Source, detail: ErrorDetails) -> Diagnostic:
             source.locate(path),
             help="write dates as YYYY-MM-DD",
         )
-    if kind in {"enum", "literal_error", "string_pattern_mismatch", "too_short", "too_long"}:
+    if kind in {"too_short", "too_long"}:
+        return _length(source, path, detail, where)
+    scalar = isinstance(detail["input"], str | int | float | bool)
+    if kind in {"enum", "literal_error", "string_pattern_mismatch"} and scalar:
         return _invalid_value(source, path, detail, where)
+    wanted = _EXPECTED.get(kind) or _EXPECTED_BY_ENUM.get(kind, "a value of another form")
     return Diagnostic(
         codes.WRONG_TYPE,
-        f"{_lower(detail['msg'])}{where}",
+        f"expected {wanted}{where}",
         source.locate(path),
         help=f"got {_describe(detail['input'])}",
     )
+
+
+# pydantic error types → what the schema wanted, in the project's words.
+_EXPECTED = {
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dict_type": "a mapping",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "`true` or `false`",
+    "bool_parsing": "`true` or `false`",
+}
+_EXPECTED_BY_ENUM = {
+    "enum": "one of the listed words",
+    "literal_error": "one of the listed words",
+    "string_pattern_mismatch": "a string",
+}
+
+
+def _length(source: Source, path: Path, detail: ErrorDetails, where: str) -> Diagnostic:
+    ctx = detail.get("ctx") or {}
+    if detail["type"] == "too_short":
+        least = ctx.get("min_length", 1)
+        message = f"needs at least {least} item{'s' if least != 1 else ''}{where}"
+        help_text = "add an entry, or remove the key"
+    else:
+        most = ctx.get("max_length", "")
+        message = f"is longer than {most} characters{where}"
+        help_text = (
+            "quote only the operative words" if path and path[-1] == "quote" else "shorten it"
+        )
+    return Diagnostic(codes.INVALID_VALUE, message, source.locate(path), help=help_text)
 
 
 def _bad_tag(source: Source, path: Path, detail: ErrorDetails) -> Diagnostic:
@@ -124,11 +178,13 @@ def _invalid_value(source: Source, path: Path, detail: ErrorDetails, where: str)
     choices = [c.strip(" '") for c in expected_text.replace(" or ", ",").split(",") if c.strip()]
     help_text = ""
     if isinstance(value, str) and choices:
-        help_text = did_you_mean(value, choices) or f"expected {expected_text}"
+        help_text = did_you_mean(value, choices) or "expected " + ", ".join(
+            f"`{c}`" for c in choices
+        )
     elif "pattern" in ctx:
         help_text = _pattern_help(str(ctx["pattern"]))
     else:
-        help_text = _lower(detail["msg"])
+        help_text = "expected " + ", ".join(f"`{c}`" for c in choices)
     shown = f"`{value}`" if isinstance(value, str | int) else _describe(value)
     return Diagnostic(
         codes.INVALID_VALUE, f"invalid value {shown}{where}", source.locate(path), help=help_text
@@ -154,11 +210,6 @@ def _dotted(path: Path) -> str:
     for segment in path:
         text += f"[{segment}]" if isinstance(segment, int) else (f".{segment}" if text else segment)
     return text
-
-
-def _lower(message: str) -> str:
-    message = message.rstrip(".")
-    return message[:1].lower() + message[1:]
 
 
 def _describe(value: object) -> str:

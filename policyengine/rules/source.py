@@ -27,6 +27,13 @@ _SAFE_SCALAR_TAGS: Final = frozenset(
     "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp")
 )
 _MAP_TAG: Final = "tag:yaml.org,2002:map"
+_STR_TAG: Final = "tag:yaml.org,2002:str"
+_SCALAR_WORDS: Final = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "`true` or `false`",
+    "null": "null",
+}
 # libyaml's parser when PyYAML was built with it (ten times faster); composing only, never constructing.
 _LOADER: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SEQ_TAG: Final = "tag:yaml.org,2002:seq"
@@ -38,19 +45,20 @@ class Source:
 
     name: str
     data: object
-    values: dict[Path, Location] = field(default_factory=dict)
-    keys: dict[Path, Location] = field(default_factory=dict)
+    # (line, column) pairs; Locations are made only for the few positions a diagnostic needs.
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """The position of the value at ``path`` (or of its key), else of the nearest parent."""
         index = self.keys if key else self.values
         while path:
             if path in index:
-                return index[path]
+                return Location(self.name, *index[path])
             if path in self.values:
-                return self.values[path]
+                return Location(self.name, *self.values[path])
             path = path[:-1]
-        return self.values.get((), Location(self.name, 1, 1))
+        return Location(self.name, *self.values.get((), (1, 1)))
 
 
 def parse(text: str, name: str) -> tuple[Source | None, Diagnostics]:
@@ -88,9 +96,28 @@ def parse(text: str, name: str) -> tuple[Source | None, Diagnostics]:
         return None, diagnostics
     builder = _Builder(name, diagnostics)
     data = builder.build(node, ())
+    if builder.aliased:
+        diagnostics.extend(_aliases(text, name))
     if diagnostics.has_errors:
         return None, diagnostics
     return Source(name, data, builder.values, builder.keys), diagnostics
+
+
+def _aliases(text: str, name: str) -> list[Diagnostic]:
+    """A diagnostic at every alias (`*name`): composed nodes no longer say where aliases stood."""
+    found = []
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) and event.start_mark is not None:
+            mark = event.start_mark
+            found.append(
+                Diagnostic(
+                    codes.YAML_ALIAS,
+                    f"YAML alias `*{event.anchor}` is not allowed in rule files",
+                    Location(name, mark.line + 1, mark.column + 1),
+                    help="write the value out in full; rule files are reviewed as plain text",
+                )
+            )
+    return found
 
 
 def _code_point(character: object) -> int:
@@ -134,15 +161,24 @@ class _Builder:
     def __init__(self, name: str, diagnostics: Diagnostics) -> None:
         self.name = name
         self.diagnostics = diagnostics
-        self.values: dict[Path, Location] = {}
-        self.keys: dict[Path, Location] = {}
+        self.values: dict[Path, tuple[int, int]] = {}
+        self.keys: dict[Path, tuple[int, int]] = {}
         self._scalars = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.aliased = False
 
     def at(self, node: yaml.Node) -> Location:
         return Location(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: yaml.Node, path: Path) -> object:
-        self.values[path] = self.at(node)
+        mark = node.start_mark
+        self.values[path] = (mark.line + 1, mark.column + 1)
+        # INVARIANT: every node is built once. A node met again was reached through an alias; it is
+        # not expanded, so a self-referencing alias cannot recurse and an alias bomb cannot grow.
+        if id(node) in self.seen:
+            self.aliased = True
+            return None
+        self.seen.add(id(node))
         if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
@@ -188,26 +224,34 @@ class _Builder:
                 )
                 continue
             first_seen[key_text] = self.at(key_node)
-            self.keys[(*path, key_text)] = self.at(key_node)
+            self.keys[(*path, key_text)] = (first_seen[key_text].line, first_seen[key_text].column)
             result[key_text] = self.build(value_node, (*path, key_text))
         self.values.pop((*path, "\0key"), None)
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
+        if node.tag == _STR_TAG:  # most scalars: skip the constructor's dispatch
+            return node.value
         try:
             return self._scalars.construct_object(node)
-        except (ValueError, yaml.constructor.ConstructorError) as error:
-            is_date = node.tag.endswith("timestamp")
-            self.diagnostics.add(
-                Diagnostic(
-                    codes.MALFORMED_DATE if is_date else codes.BAD_SCALAR,
-                    f"`{node.value}` is not a valid date"
-                    if is_date
-                    else f"cannot read `{node.value}`: {error}",
-                    self.at(node),
-                    help="write dates as YYYY-MM-DD with a real month and day"
-                    if is_date
-                    else "quote the value to keep it a string",
+        except (ValueError, yaml.constructor.ConstructorError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            if kind == "timestamp":
+                self.diagnostics.add(
+                    Diagnostic(
+                        codes.MALFORMED_DATE,
+                        f"`{node.value}` is not a valid date",
+                        self.at(node),
+                        help="write dates as YYYY-MM-DD with a real month and day",
+                    )
                 )
-            )
+            else:
+                self.diagnostics.add(
+                    Diagnostic(
+                        codes.BAD_SCALAR,
+                        f"cannot read `{node.value}` as {_SCALAR_WORDS.get(kind, kind)}",
+                        self.at(node),
+                        help="remove the tag, or quote the value to keep it a string",
+                    )
+                )
             return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ACME
+from conftest import ACME, BUNDLED
 
 from policyengine import api
 from policyengine.evaluate.decision import ObligationStatus
@@ -153,3 +153,46 @@ def test_the_trace_lists_every_rule_of_the_chosen_version(acme: RuleSet) -> None
         "acme.terms.judge-unclear",
     ]
     assert all(o.citation.url.startswith("https://") for o in decision.outcomes)
+
+
+@pytest.fixture(scope="module")
+def licences() -> RuleSet:
+    return api.require_rules([BUNDLED / "licenses"])
+
+
+def test_human_data_is_governed_by_its_licence_alone(licences: RuleSet) -> None:
+    """Provider `human` needs no model terms; the licence it carries decides."""
+    decision = api.check_facts(
+        licences,
+        {"source.provider": "human", "source.license": "MIT", "use.activity": "pretraining"},
+    )
+    assert decision.effect is Effect.ALLOW
+    assert [s.document for s in decision.selections] == ["licenses.mit"]
+
+
+def test_human_data_without_a_licence_asks_for_one(licences: RuleSet) -> None:
+    """Human-written data with no licence recorded is a review naming `source.license`."""
+    decision = api.check_facts(licences, {"source.provider": "human", "use.activity": "evaluation"})
+    assert decision.effect is Effect.REVIEW
+    assert any("record `source.license`" in r for r in decision.reasons)
+
+
+def test_a_single_version_document_needs_no_date(licences: RuleSet) -> None:
+    """An unknown generation date still decides when the document never changed."""
+    decision = api.check_facts(
+        licences,
+        {"source.provider": "human", "source.license": "CC0-1.0", "use.activity": "redistribution"},
+    )
+    assert decision.effect is Effect.ALLOW
+    assert decision.selections[0].why.startswith("the only version")
+
+
+def test_a_gap_in_model_terms_is_not_hidden_by_a_permissive_licence(acme: RuleSet) -> None:
+    """Unknown provider terms plus an allowing licence still need review (fail closed)."""
+    rules = api.require_rules([ACME, BUNDLED / "licenses"])
+    decision = api.check_facts(
+        rules,
+        {**BASE, "source.model": "acme-vision", "source.license": "MIT"},
+    )
+    assert decision.effect is Effect.REVIEW
+    assert "no terms known for provider `acme`, model `acme-vision`" in decision.reasons
