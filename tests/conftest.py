@@ -42,6 +42,14 @@ def write_pack(tmp_path: Path) -> PackWriter:
     return write
 
 
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commands under test keep their parse cache in a temporary folder, not the user's."""
+    monkeypatch.setenv("POLICYENGINE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """A click runner that keeps stdout and stderr apart."""

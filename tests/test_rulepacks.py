@@ -56,3 +56,20 @@ def test_every_rule_cites_a_quote_and_url(bundled: RuleSet) -> None:
         assert citation.section.strip(), compiled.id
         assert citation.quote.strip(), compiled.id
         assert citation.url.startswith("https://"), compiled.id
+
+
+def test_every_rule_also_has_a_case_where_it_does_not_decide(bundled: RuleSet) -> None:
+    """Each conditional rule is evaluated in some pack test that another rule (or none) decides.
+
+    Rules without `when` apply to every use of their document by design; their other side is a
+    case where the document does not govern, which the version-boundary tests give.
+    """
+    results = api.run_tests(bundled)
+    evaluated_not_deciding = {
+        outcome.rule_id
+        for result in results
+        for outcome in result.decision.outcomes
+        if outcome.rule_id not in result.decision.deciding
+    }
+    conditional = [r.id for r in bundled.rules if r.rule.when is not None]
+    assert sorted(r for r in conditional if r not in evaluated_not_deciding) == []
