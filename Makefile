@@ -23,6 +23,8 @@ pytest: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/load_rules.py
+	$(BIN)/python bench/ledger_fingerprints.py
+	$(BIN)/python bench/ledger_lineage.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,7 +1,8 @@
 """The catalogue of stable diagnostic codes.
 
 PE1xx: reading a rule file (bytes, YAML). PE2xx: its shape against the rule-pack schema.
-PE3xx: compiling packs (references, overlaps, types). Codes never change meaning once released;
+PE3xx: compiling packs (references, overlaps, types). PE4xx: the ledger (its database, manifests,
+cards, outputs files, the hash chain). Codes never change meaning once released;
 ``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
 """
 
@@ -50,6 +51,28 @@ PACK_MISMATCH: Final = "PE313"
 DUPLICATE_PACK: Final = "PE314"
 BAD_GLOB: Final = "PE315"
 
+# Ledger (PE4xx)
+LEDGER_CONNECT: Final = "PE401"
+LEDGER_NOT_INITIALISED: Final = "PE402"
+LEDGER_NEWER_SCHEMA: Final = "PE403"
+LEDGER_UNKNOWN_KEY: Final = "PE404"
+LEDGER_MISSING_KEY: Final = "PE405"
+LEDGER_BAD_VALUE: Final = "PE406"
+LEDGER_UNKNOWN_ID: Final = "PE407"
+LEDGER_DUPLICATE_ID: Final = "PE408"
+LEDGER_DATE_WINDOW: Final = "PE409"
+LEDGER_FUTURE_DATE: Final = "PE410"
+LEDGER_CYCLE: Final = "PE411"
+LEDGER_LICENSE: Final = "PE412"
+LEDGER_CONFLICT: Final = "PE413"
+LEDGER_BAD_RECORD: Final = "PE414"
+LEDGER_CHAIN_BROKEN: Final = "PE415"
+LEDGER_TABLE_TAMPERED: Final = "PE416"
+LEDGER_WRONG_KIND: Final = "PE417"
+LEDGER_SUPERSEDED: Final = "PE418"
+LEDGER_NO_FRONT_MATTER: Final = "PE419"
+LEDGER_BAD_EXPORT: Final = "PE420"
+
 CATALOGUE: Final[Mapping[str, str]] = {
     FILE_NOT_FOUND: "a path does not exist or cannot be read",
     NOT_UTF8: "a rule file is not valid UTF-8",
@@ -85,4 +108,24 @@ CATALOGUE: Final[Mapping[str, str]] = {
     PACK_MISMATCH: "a rule file declares a different pack than its folder's `pack.yaml`",
     DUPLICATE_PACK: "two folders declare the same pack id",
     BAD_GLOB: "a model pattern is not a usable glob",
+    LEDGER_CONNECT: "the ledger database cannot be reached",
+    LEDGER_NOT_INITIALISED: "the database holds no ledger, or an older schema of it",
+    LEDGER_NEWER_SCHEMA: "the ledger was created by a newer version of policyengine",
+    LEDGER_UNKNOWN_KEY: "a manifest key the manifest format does not have",
+    LEDGER_MISSING_KEY: "a required manifest key is missing",
+    LEDGER_BAD_VALUE: "a ledger value has the wrong type or is not one of those allowed",
+    LEDGER_UNKNOWN_ID: "a reference names an id that neither the ledger nor the manifest holds",
+    LEDGER_DUPLICATE_ID: "two entries share one id, or one name and version",
+    LEDGER_DATE_WINDOW: "a time window ends before it starts",
+    LEDGER_FUTURE_DATE: "a date of something that happened lies after the as-of date",
+    LEDGER_CYCLE: "a write would make an artifact its own ancestor",
+    LEDGER_LICENSE: "a licence is not an SPDX id and is recorded as unknown",
+    LEDGER_CONFLICT: "a re-imported entry differs from the one the ledger holds",
+    LEDGER_BAD_RECORD: "a line of an outputs file is not a JSON record with the text field",
+    LEDGER_CHAIN_BROKEN: "the hash chain does not verify at an entry",
+    LEDGER_TABLE_TAMPERED: "a query table disagrees with the hash chain",
+    LEDGER_WRONG_KIND: "a reference names an artifact of another kind than the one expected",
+    LEDGER_SUPERSEDED: "a correction supersedes something it cannot",
+    LEDGER_NO_FRONT_MATTER: "a model or dataset card has no usable YAML front matter",
+    LEDGER_BAD_EXPORT: "an export file cannot be imported as it is",
 }

@@ -297,3 +297,136 @@ class Facts(Mapping[str, FactValue]):
             if value is not None:
                 known[name] = coerce(spec, value)
         return cls(known)
+
+
+# Lineage: what the ledger hands the evaluator. The ledger builds these from its rows
+# (`policyengine.ledger.snapshot`); the evaluator reads them. Neither knows the other.
+
+
+class ArtifactKind(enum.Enum):
+    """What a node of the lineage graph is."""
+
+    AGREEMENT = "agreement"
+    GENERATION = "generation"
+    DATASET = "dataset"
+    RUN = "run"
+    MODEL = "model"
+    USE = "use"
+    WAIVER = "waiver"
+    EXTERNAL = "external"
+
+
+class Relation(enum.Enum):
+    """How a downstream artifact came from an upstream one (the label of an edge)."""
+
+    INPUT = (
+        "input"  # a dataset holds records of a generation, another dataset or an external source
+    )
+    TRAINING_DATA = "training_data"  # a run trained on a dataset
+    BASE_MODEL = "base_model"  # a run or a model started from a model
+    TRAINED_BY = "trained_by"  # a model is the result of a run
+    USE = "use"  # an artifact was used on another (evaluation, filtering, …)
+    SUPERSEDED_BY = "superseded_by"  # a corrected entry replaced this one
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ArtifactRef:
+    """One artifact of the ledger, by kind and id (external sources have ``external:NAME`` ids)."""
+
+    kind: ArtifactKind = field(compare=False)
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value} `{self.id}`"
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One step of lineage: ``downstream`` was made from (or used) ``upstream``.
+
+    ``transform`` and ``records`` describe a dataset input (how the records were changed, how many
+    made it in); ``activity`` is what the upstream was used for on this step (a run's method, a use's
+    activity, ``distillation`` for a distilled model), when recorded.
+    """
+
+    downstream: ArtifactRef
+    upstream: ArtifactRef
+    relation: Relation
+    transform: str | None = None
+    records: int | None = None
+    activity: Activity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamSource:
+    """An origin of the target's content (a generation, external data or a model nothing precedes),
+    with its source facts and the path of edges that leads from the target to it.
+
+    ``path[0]`` leaves the target and ``path[-1]`` arrives at the source. ``hops`` counts model
+    generations between the two: 1 when the target holds (or was trained on) the source directly,
+    one more for each model on the way. ``window`` is the generation's recorded time window.
+    """
+
+    ref: ArtifactRef
+    facts: Facts
+    path: tuple[Edge, ...]
+    hops: int
+    window: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def transforms(self) -> tuple[str, ...]:
+        """The transforms applied on the way, nearest the target first."""
+        return tuple(edge.transform for edge in self.path if edge.transform is not None)
+
+    @property
+    def record_counts(self) -> tuple[int | None, ...]:
+        """The recorded record count of each input edge on the path, nearest the target first."""
+        return tuple(edge.records for edge in self.path if edge.relation is Relation.INPUT)
+
+    @property
+    def activity(self) -> Activity | None:
+        """What the target did with this source: the activity nearest the target on the path."""
+        return next((edge.activity for edge in self.path if edge.activity is not None), None)
+
+    @property
+    def superseded(self) -> tuple[ArtifactRef, ...]:
+        """Artifacts on the path that a correction replaced (the lineage shows both)."""
+        return tuple(e.downstream for e in self.path if e.relation is Relation.SUPERSEDED_BY)
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """A target (dataset or model) with its own facts and every upstream source.
+
+    The closure (every ancestor, the providers they come from) is computed once, when the value is
+    built, so that "derived from outputs of provider X" is a set lookup. A source reached along two
+    paths appears once per path: each path may carry a different activity or hop count.
+    """
+
+    target: ArtifactRef
+    facts: Facts
+    sources: tuple[UpstreamSource, ...] = ()
+    ancestors: frozenset[ArtifactRef] = field(init=False)
+    providers: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ancestors = {edge.upstream for source in self.sources for edge in source.path}
+        # INVARIANT: lineage is acyclic; the ledger refuses writes that would close a cycle.
+        if self.target in ancestors:
+            raise ValueError(f"{self.target} is its own ancestor")
+        providers = {s.facts["source.provider"] for s in self.sources}
+        object.__setattr__(self, "ancestors", frozenset(ancestors))
+        object.__setattr__(self, "providers", frozenset(p for p in providers if isinstance(p, str)))
+
+    def facts_for(self, source: UpstreamSource) -> Facts:
+        """The facts of one (source, use, target): target facts, source facts, hops and activity."""
+        known: dict[str, Value] = dict(self.facts.known)
+        known.update(source.facts.known)
+        known["path.hops"] = source.hops
+        if source.activity is not None:
+            known["use.activity"] = source.activity.value
+        return Facts(known)
+
+    def from_provider(self, provider: str) -> tuple[UpstreamSource, ...]:
+        """The sources whose provider is ``provider``."""
+        return tuple(s for s in self.sources if s.facts["source.provider"] == provider)

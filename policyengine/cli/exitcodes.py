@@ -31,3 +31,9 @@ def for_diagnostics(diagnostics: Diagnostics) -> ExitCode:
     if all(d.code in _INPUT_CODES for d in errors):
         return ExitCode.USAGE
     return ExitCode.INVALID_RULES
+
+
+def for_input(diagnostics: Diagnostics) -> ExitCode:
+    """OK without errors, USAGE otherwise: for commands that read data, not rules (the ledger)."""
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    return ExitCode.USAGE if errors else ExitCode.OK

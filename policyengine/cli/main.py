@@ -15,6 +15,7 @@ import click
 from policyengine import __version__
 from policyengine.cli import output
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
+from policyengine.cli.ledger_cmd import ledger
 from policyengine.cli.rules_cmd import rules
 from policyengine.diagnostics import PolicyEngineError
 
@@ -54,6 +55,7 @@ def cli() -> None:
 
 
 cli.add_command(rules)
+cli.add_command(ledger)
 
 
 def main() -> None:

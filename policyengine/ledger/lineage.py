@@ -1,0 +1,233 @@
+"""Lineage queries: the sub-graph upstream or downstream of an artifact, in one recursive query.
+
+Edges point from downstream to upstream. A superseded artifact keeps only its ``superseded_by``
+edge to the correction, so the correction's lineage is followed while the path still shows the
+artifact it replaced. ``UNION`` (not ``UNION ALL``) makes the recursion stop at nodes already seen,
+so even a tampered database with a cycle cannot make a query run forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Final, Literal
+
+from sqlalchemy import Connection, text
+
+from policyengine.facts import Activity, ArtifactKind, ArtifactRef, Edge, Relation
+
+Direction = Literal["upstream", "downstream"]
+
+# An edge counts unless its downstream end was superseded (then only `superseded_by` counts). The
+# uncorrelated NOT IN is evaluated once per query, not once per edge.
+_LIVE: Final = """(e.relation = 'superseded_by'
+    OR e.downstream_id NOT IN (SELECT old_id FROM ledger_supersessions))"""
+
+_REACH: Final = {
+    "upstream": f"""reach(id) AS (
+    SELECT CAST(:root AS VARCHAR(200))
+    UNION
+    SELECT e.upstream_id FROM ledger_edges e JOIN reach r ON e.downstream_id = r.id
+    WHERE e.upstream_id IS NOT NULL AND {_LIVE})""",
+    "downstream": f"""reach(id) AS (
+    SELECT CAST(:root AS VARCHAR(200))
+    UNION
+    SELECT e.downstream_id FROM ledger_edges e JOIN reach r ON e.upstream_id = r.id
+    WHERE {_LIVE})""",
+}
+
+_NEAR: Final = {"upstream": "e.downstream_id", "downstream": "e.upstream_id"}
+_FAR: Final = {"upstream": "e.upstream_id", "downstream": "e.downstream_id"}
+
+# Each edge comes with its far end's kind and, for a generation (the bulk of any lineage), its
+# recorded facts; the near end is the root or the far end of another edge. Models and datasets are
+# few, and their facts are read by id afterwards.
+_SELECT: Final = """
+SELECT e.downstream_id, e.upstream_id, e.external, e.external_provider, e.external_license,
+       e.relation, e.transform, e.activity, e.records,
+       CASE WHEN g.id IS NULL THEN (SELECT a.kind FROM ledger_artifacts a WHERE a.id = {far})
+            ELSE 'generation' END,
+       g.provider, g.model, g.channel, g.agreement_id, g.generated_from, g.generated_until,
+       e.entry_seq, e.position
+FROM ledger_edges e JOIN reach r ON {near} = r.id
+LEFT JOIN generations g ON g.id = {far}
+WHERE {live}
+"""
+# No ORDER BY: it would make SQLite scan every edge of the ledger in key order instead of starting
+# from the reached nodes; the rows are sorted in Python instead.
+
+_RECORDED: Final = itemgetter(16, 17)
+_RELATIONS: Final = {r.value: r for r in Relation}
+_ACTIVITIES: Final = {a.value: a for a in Activity}
+_KINDS: Final = {k.value: k for k in ArtifactKind}
+
+
+GENERATION_FACTS: Final = (
+    "provider",
+    "model",
+    "channel",
+    "agreement",
+    "generated_from",
+    "generated_until",
+)
+"""The order of the values in ``Graph.generations``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """The edges reachable from ``root`` in one direction, with what is recorded of each node.
+
+    ``generations`` maps a generation's id to its values in :data:`GENERATION_FACTS` order (dates
+    as ``datetime.date``); ``others`` maps a model, dataset or external source to its facts. Most
+    of a large lineage is generations, so they are kept as tuples rather than one dict each.
+    """
+
+    root: ArtifactRef
+    direction: Direction
+    edges: tuple[Edge, ...]
+    generations: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    others: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def facts_of(self, node_id: str) -> dict[str, Any]:
+        """What is recorded of one node, by name (empty for runs, uses and unknown ids)."""
+        values = self.generations.get(node_id)
+        if values is not None:
+            return dict(zip(GENERATION_FACTS, values, strict=True))
+        return self.others.get(node_id, {})
+
+
+def kind_of(connection: Connection, artifact_id: str) -> ArtifactKind | None:
+    """The kind of the artifact with this id, or None when the ledger has no such id."""
+    row = connection.execute(
+        text("SELECT kind FROM ledger_artifacts WHERE id = :id"), {"id": artifact_id}
+    ).first()
+    return ArtifactKind(row.kind) if row else None
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects.
+
+    A lineage of 100,000 sources allocates millions of tuples and small objects, none in a
+    reference cycle; left on, the collector rescans the growing heap again and again (about a
+    third of the time). Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Graph:
+    """Every edge reachable from ``root`` upstream or downstream: one recursive query."""
+    with paused_gc():
+        return _graph(connection, root, direction)
+
+
+def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Graph:
+    sql = (
+        "WITH RECURSIVE "
+        + _REACH[direction]
+        + _SELECT.format(near=_NEAR[direction], far=_FAR[direction], live=_LIVE)
+    )
+    result = connection.execute(text(sql), {"root": root.id})
+    # The driver's plain tuples: a large lineage is 100,000s of rows, read by position only.
+    rows: list[Any] = list(result.cursor.fetchall()) if result.cursor else []
+    result.close()
+    rows.sort(key=_RECORDED)
+    refs: dict[str | None, ArtifactRef] = {root.id: root}
+    found = Graph(root, direction, ())
+    dates: dict[Any, Any] = {None: None}
+    far = 1 if direction == "upstream" else 0
+    for row in rows:  # every far end first, so that each near end is known below
+        far_id = row[far] or f"external:{row[2]}"
+        if far_id not in refs:
+            kind = _KINDS[row[9]] if row[9] else ArtifactKind.EXTERNAL
+            refs[far_id] = ArtifactRef(kind, far_id)
+            if kind is ArtifactKind.GENERATION:
+                found.generations[far_id] = (
+                    *row[10:14],
+                    _date(row[14], dates),
+                    _date(row[15], dates),
+                )
+            elif kind is ArtifactKind.EXTERNAL:
+                found.others[far_id] = {"name": row[2], "provider": row[3], "license": row[4]}
+    edges = [
+        Edge(
+            refs[row[0]],
+            refs[row[1] or f"external:{row[2]}"],
+            _RELATIONS[row[5]],
+            row[6],
+            row[8],
+            _ACTIVITIES[row[7]] if row[7] else None,
+        )
+        for row in rows
+    ]
+    _add_facts(connection, found.others, refs)
+    return Graph(root, direction, tuple(edges), found.generations, found.others)
+
+
+def _add_facts(
+    connection: Connection, others: dict[str, dict[str, Any]], refs: dict[str | None, ArtifactRef]
+) -> None:
+    """Fill in the recorded facts of the models and datasets of a graph (few; read by id)."""
+    for kind, sql in _FACTS_OF.items():
+        ids = [i for i, ref in refs.items() if i is not None and ref.kind is kind]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            params = {f"p{n}": v for n, v in enumerate(chunk)}
+            marks = ", ".join(f":p{n}" for n in range(len(chunk)))
+            for row in connection.execute(text(sql.format(marks=marks)), params):
+                others[row[0]] = _FACTS_FROM[kind](row)
+
+
+_FACTS_OF: Final = {
+    ArtifactKind.MODEL: "SELECT id, provider, name, license, release FROM models WHERE id IN ({marks})",
+    ArtifactKind.DATASET: "SELECT id, license FROM datasets WHERE id IN ({marks})",
+}
+_FACTS_FROM: Final = {
+    ArtifactKind.MODEL: lambda row: {
+        "provider": row[1],
+        "model": row[2],
+        "license": row[3],
+        # A model whose weights its provider published was obtained as open weights.
+        "channel": "open_weights" if row[4] == "open_weights" else None,
+    },
+    ArtifactKind.DATASET: lambda row: {"license": row[1]},
+}
+
+
+def reaches(connection: Connection, start: str, goal: str) -> bool:
+    """Whether ``goal`` is ``start`` or lies upstream of it (a new edge goal ← start would cycle)."""
+    sql = "WITH RECURSIVE " + _REACH["upstream"] + " SELECT 1 FROM reach WHERE id = :goal"
+    return connection.execute(text(sql), {"root": start, "goal": goal}).first() is not None
+
+
+def current(connection: Connection, artifact_id: str) -> str:
+    """The id of the newest correction of an artifact (itself when nothing supersedes it)."""
+    sql = """WITH RECURSIVE newer(id, depth) AS (
+        SELECT CAST(:root AS VARCHAR(200)), 0
+        UNION
+        SELECT s.new_id, n.depth + 1 FROM ledger_supersessions s JOIN newer n ON s.old_id = n.id
+        WHERE n.depth < 1000)
+    SELECT id FROM newer ORDER BY depth DESC LIMIT 1"""
+    row = connection.execute(text(sql), {"root": artifact_id}).first()
+    return str(row.id) if row else artifact_id
+
+
+def _date(value: Any, dates: dict[Any, Any]) -> dt.date | None:
+    # Raw SQL on SQLite returns dates as ISO text, PostgreSQL as dates; many rows share a day.
+    found: dt.date | None = dates.get(value, _MISSING)
+    if found is _MISSING:
+        found = dates[value] = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+    return found
+
+
+_MISSING: Final = object()

@@ -1,0 +1,1 @@
+"""Tests of the usage ledger, each run on SQLite and on PostgreSQL."""
