@@ -8,6 +8,7 @@ from conftest import BUNDLED
 from test_cases import case_files
 
 from policyengine import api
+from policyengine.evaluate.selftest import CaseResult
 from policyengine.rules.loader import load_rules
 from policyengine.rules.ruleset import RuleSet
 
@@ -17,6 +18,12 @@ def bundled() -> RuleSet:
     return api.require_rules([BUNDLED])
 
 
+@pytest.fixture(scope="module")
+def results(bundled: RuleSet) -> list[CaseResult]:
+    """Every pack test decided once, shared by the tests below."""
+    return api.run_tests(bundled)
+
+
 def test_bundled_packs_compile_without_any_diagnostic() -> None:
     """Not even a warning: shipped packs are the reference users copy."""
     ruleset, diagnostics = load_rules([BUNDLED])
@@ -24,19 +31,19 @@ def test_bundled_packs_compile_without_any_diagnostic() -> None:
     assert [d.render() for d in diagnostics] == []
 
 
-def test_bundled_pack_tests_pass(bundled: RuleSet) -> None:
+def test_bundled_pack_tests_pass(results: list[CaseResult]) -> None:
     """Every case the packs carry decides as it expects."""
     failures = [
         f"{r.test.location}: {r.test.case.name}: {'; '.join(r.problems)}"
-        for r in api.run_tests(bundled)
+        for r in results
         if not r.passed
     ]
     assert failures == []
 
 
-def test_every_rule_decides_some_pack_test(bundled: RuleSet) -> None:
+def test_every_rule_decides_some_pack_test(bundled: RuleSet, results: list[CaseResult]) -> None:
     """Coverage is 100%: each shipped rule is the deciding rule of at least one pack test."""
-    percent, missing = api.coverage(bundled, api.run_tests(bundled))
+    percent, missing = api.coverage(bundled, results)
     assert missing == []
     assert percent == 100.0
 
@@ -58,13 +65,14 @@ def test_every_rule_cites_a_quote_and_url(bundled: RuleSet) -> None:
         assert citation.url.startswith("https://"), compiled.id
 
 
-def test_every_rule_also_has_a_case_where_it_does_not_decide(bundled: RuleSet) -> None:
+def test_every_rule_also_has_a_case_where_it_does_not_decide(
+    bundled: RuleSet, results: list[CaseResult]
+) -> None:
     """Each conditional rule is evaluated in some pack test that another rule (or none) decides.
 
     Rules without `when` apply to every use of their document by design; their other side is a
     case where the document does not govern, which the version-boundary tests give.
     """
-    results = api.run_tests(bundled)
     evaluated_not_deciding = {
         outcome.rule_id
         for result in results

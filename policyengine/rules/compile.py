@@ -17,7 +17,7 @@ from typing import Final
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Diagnostics, did_you_mean
-from policyengine.facts import VOCABULARY, FactError, Facts
+from policyengine.facts import VOCABULARY, FactError, Facts, Value, coerce
 from policyengine.rules.predicates import compile_condition
 from policyengine.rules.ruleset import CompiledEntry, CompiledRule, Pack, PackTest, RuleSet
 from policyengine.rules.schema import (
@@ -361,25 +361,26 @@ def _tests(ctx: _Context) -> None:
 
 
 def _test_facts(ctx: _Context, unit: Unit, i: int, raw: dict[str, object]) -> Facts | None:
+    """The case's facts, each checked once against the vocabulary; None if any is wrong."""
+    known: dict[str, Value] = {}
     ok = True
     for name, value in raw.items():
         path = ("tests", i, "facts", name)
+        spec = VOCABULARY.get(name)
+        if spec is None:
+            ok = False
+            message = f"unknown fact `{name}`"
+            help_text = did_you_mean(name, VOCABULARY)
+            ctx.report(unit, codes.UNKNOWN_FACT, message, path, help_text, key=True)
+            continue
+        if value is None:  # null means unknown, as in Facts.parse
+            continue
         try:
-            Facts.parse({name: value})
+            known[name] = coerce(spec, value)
         except FactError as error:
             ok = False
-            if name not in VOCABULARY:
-                ctx.report(
-                    unit,
-                    codes.UNKNOWN_FACT,
-                    f"unknown fact `{name}`",
-                    path,
-                    did_you_mean(name, VOCABULARY),
-                    key=True,
-                )
-            else:
-                ctx.report(unit, codes.VALUE_MISFIT, str(error), path)
-    return Facts.parse(raw) if ok else None
+            ctx.report(unit, codes.VALUE_MISFIT, str(error), path)
+    return Facts(known) if ok else None
 
 
 CHECKS: Final[tuple[tuple[str, Callable[[_Context], None]], ...]] = (
