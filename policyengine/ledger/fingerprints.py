@@ -1,7 +1,6 @@
 """Output fingerprints: a 128-bit digest of each record's normalised text, streamed into the ledger.
 
-Normalising (Unicode NFC, every run of whitespace to one space, none at the ends) makes the same text
-match however a pipeline re-encoded or re-wrapped it. The digest is BLAKE2b with a 16-byte output.
+The digest is :func:`policyengine.textdigest.digest`, shared with the scanner.
 Files are read line by line and stored in chunks, so memory does not grow with the file; a batch is
 bound into the chain by ``sha256`` over every (line, digest) pair in order.
 """
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
@@ -19,33 +17,12 @@ from sqlalchemy import Connection
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
 from policyengine.ledger.validation import child_of
+from policyengine.textdigest import normalize
 
 CHUNK: Final = 20_000
 """Records per bulk insert: large enough to amortise a round trip, small enough to bound memory."""
 
 FieldPath = tuple[str | int, ...]
-
-
-def normalize(text: str) -> str:
-    """NFC, whitespace runs collapsed to one space, trimmed."""
-    if text.isascii():
-        # Most outputs are ASCII already in normal form; these C-speed scans prove it. ASCII
-        # whitespace other than the space is not printable, so only spaces remain to check.
-        if (
-            text.isprintable()
-            and "  " not in text
-            and not text.startswith(" ")
-            and not text.endswith(" ")
-        ):
-            return text
-    else:
-        text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split())
-
-
-def digest(text: str) -> bytes:
-    """The 16-byte fingerprint of a text."""
-    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=16).digest()
 
 
 def field_path(dotted: str) -> FieldPath:

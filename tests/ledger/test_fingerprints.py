@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from policyengine import textdigest
 from policyengine.diagnostics import PolicyEngineError
 from policyengine.ledger import fingerprints
 from policyengine.ledger.store import Ledger
@@ -29,13 +30,13 @@ GENERATION = "gen-gpt4o-judge-2025-03"
 )
 def test_texts_that_differ_only_in_form_share_a_fingerprint(a: str, b: str) -> None:
     """NFC and collapsed whitespace make re-encoded or re-wrapped text match."""
-    assert fingerprints.digest(a) == fingerprints.digest(b)
-    assert len(fingerprints.digest(a)) == 16
+    assert textdigest.digest(a) == textdigest.digest(b)
+    assert len(textdigest.digest(a)) == 16
 
 
 def test_different_texts_differ() -> None:
     """Case and punctuation are kept: they change the text."""
-    assert fingerprints.digest("Hello") != fingerprints.digest("hello")
+    assert textdigest.digest("Hello") != textdigest.digest("hello")
 
 
 def lines(texts: list[object], field: str = "text") -> list[bytes]:
@@ -69,7 +70,7 @@ def test_a_nested_text_field_is_followed(example: Ledger) -> None:
     )
     with example.engine.connect() as connection:
         digest = connection.execute(text("SELECT digest FROM ledger_fingerprints")).scalar_one()
-    assert bytes(digest) == fingerprints.digest("the answer")
+    assert bytes(digest) == textdigest.digest("the answer")
 
 
 BAD_LINES = [
