@@ -5,15 +5,24 @@ Nothing here prints, exits or reads the environment; the CLI does that with what
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from policyengine.diagnostics import PolicyEngineError
+from policyengine import __version__, codes
+from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError, did_you_mean
 from policyengine.evaluate.decision import Decision
 from policyengine.evaluate.engine import decide
+from policyengine.evaluate.findings import CheckRun, PackStamp
+from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.selftest import CaseResult, run_pack_tests, uncovered
-from policyengine.facts import Facts
+from policyengine.evaluate.waivers import Waiver
+from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind
+from policyengine.ledger import gate
+from policyengine.ledger.store import Ledger
+from policyengine.ledger.verify import verify
 from policyengine.rules.loader import load_rules
 from policyengine.rules.ruleset import RuleSet
 
@@ -22,6 +31,7 @@ BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
 __all__ = [
     "BUNDLED_RULES",
+    "check",
     "check_facts",
     "coverage",
     "load_rules",
@@ -60,3 +70,135 @@ def coverage(ruleset: RuleSet, results: Sequence[CaseResult]) -> tuple[float, li
     total = len(ruleset.rules)
     percent = 100.0 if total == 0 else 100.0 * (total - len(missing)) / total
     return percent, missing
+
+
+def check(
+    ruleset: RuleSet,
+    ledger: Ledger,
+    target: str,
+    use: str,
+    *,
+    at: dt.date,
+    what_if: Mapping[str, object] | None = None,
+) -> CheckRun:
+    """Decide whether the outputs in the recorded ``target`` (an id, or a name recorded once) may
+    be used for ``use``, as of the day ``at``; ``what_if`` replaces recorded target facts.
+
+    Refuses (PolicyEngineError) to decide on a ledger whose chain does not verify, for a target it
+    does not hold, for what-if values that do not fit their facts, and for an ``at`` before
+    anything the lineage records.
+    """
+    overrides = _what_if(what_if or {})
+    use = _activity(use)
+    _require_verified(ledger)
+    target_id = _resolve(ledger, target)
+    lineage = ledger.lineage(target_id)
+    _require_after_first_event(lineage, at)
+    with ledger.engine.connect() as connection:
+        records = gate.waivers(connection)
+    waivers = [Waiver(*dataclasses.astuple(record)) for record in records]
+    decision = evaluate(ruleset, lineage, use, overrides, at=at, waivers=waivers)
+    return CheckRun(
+        decision,
+        lineage,
+        tuple(PackStamp(p.id, p.header.version, p.digest) for p in ruleset.packs),
+        ruleset.digest,
+        ledger.head()[1],
+        __version__,
+    )
+
+
+def _what_if(raw: Mapping[str, object]) -> dict[str, Value]:
+    try:
+        parsed = Facts.parse(raw)
+    except FactError as error:
+        raise _error(codes.CHECK_BAD_FACT, str(error), "see `docs/cli.md` for the values") from None
+    _require_consistent(parsed)
+    return dict(parsed.known)
+
+
+def _activity(use: str) -> str:
+    try:
+        Facts.parse({"use.activity": use})
+    except FactError as error:
+        hint = did_you_mean(use, VOCABULARY["use.activity"].values)
+        raise _error(codes.CHECK_BAD_FACT, str(error), hint or describe_activities()) from None
+    return use
+
+
+def describe_activities() -> str:
+    """The activities `--use` takes, for help texts."""
+    return "`--use` takes " + describe_kind(VOCABULARY["use.activity"])
+
+
+_MODEL_ONLY = ("target.base_model",)
+_MODEL_RELEASES = frozenset({"commercial_api", "open_weights"})
+
+
+def _require_consistent(facts: Facts) -> None:
+    kind = facts.known.get("target.kind")
+    release = facts.known.get("target.release")
+    problems = []
+    if kind == "model" and release == "dataset_publication":
+        problems.append("a model is not released as `dataset_publication`")
+    if kind == "dataset" and release in _MODEL_RELEASES:
+        problems.append(f"a dataset is not released as `{release}`")
+    if kind == "dataset":
+        problems += [f"a dataset has no `{name}`" for name in _MODEL_ONLY if name in facts.known]
+    if problems:
+        raise _error(
+            codes.CHECK_CONTRADICTION,
+            "; ".join(problems),
+            "drop one of the two options, or change `--kind`",
+        )
+
+
+def _require_verified(ledger: Ledger) -> None:
+    with ledger.engine.connect() as connection:
+        result = verify(connection)
+    if not result.ok:
+        first = result.diagnostics[0].message if result.diagnostics else "the chain is broken"
+        raise _error(
+            codes.CHECK_UNVERIFIED,
+            f"the ledger does not verify ({first}); no decision is made on it",
+            "run `policyengine ledger verify` to see every problem, and restore the ledger "
+            "from a good export",
+        )
+
+
+def _resolve(ledger: Ledger, target: str) -> str:
+    if ledger.kinds([target]):
+        return target
+    with ledger.engine.connect() as connection:
+        named = gate.ids_named(connection, target)
+        known = gate.names(connection)
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise _error(
+            codes.CHECK_AMBIGUOUS_TARGET,
+            f"`{target}` names {len(named)} recorded artifacts: "
+            + ", ".join(f"`{i}`" for i in named),
+            "pass the id of the one you mean",
+        )
+    hint = did_you_mean(target, known)
+    raise _error(
+        codes.LEDGER_UNKNOWN_ID,
+        f"the ledger has no dataset or model `{target}`",
+        hint or "`policyengine ledger show ID` shows a recorded artifact; check the spelling",
+    )
+
+
+def _require_after_first_event(lineage: Lineage, at: dt.date) -> None:
+    starts = [s.window[0] for s in lineage.sources if s.window is not None]
+    if starts and at < min(starts):
+        raise _error(
+            codes.CHECK_AS_OF,
+            f"as of {at} nothing upstream of {lineage.target} existed yet: the first recorded "
+            f"generation began on {min(starts)}",
+            "pass an `--as-of` day on or after that, or leave it out to decide as of today",
+        )
+
+
+def _error(code: str, message: str, help_text: str) -> PolicyEngineError:
+    return PolicyEngineError([Diagnostic(code, message, Location("check"), help=help_text)])

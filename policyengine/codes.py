@@ -2,8 +2,8 @@
 
 PE1xx: reading a rule file (bytes, YAML). PE2xx: its shape against the rule-pack schema.
 PE3xx: compiling packs (references, overlaps, types). PE4xx: the ledger (its database, manifests,
-cards, outputs files, the hash chain). Codes never change meaning once released;
-``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
+cards, outputs files, the hash chain). PE5xx: deciding (`check`, `impact`). Codes never change
+meaning once released; ``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -73,6 +73,14 @@ LEDGER_SUPERSEDED: Final = "PE418"
 LEDGER_NO_FRONT_MATTER: Final = "PE419"
 LEDGER_BAD_EXPORT: Final = "PE420"
 
+# Deciding (PE5xx)
+CHECK_BAD_FACT: Final = "PE501"
+CHECK_AS_OF: Final = "PE502"
+CHECK_UNVERIFIED: Final = "PE503"
+CHECK_CONTRADICTION: Final = "PE504"
+CHECK_AMBIGUOUS_TARGET: Final = "PE505"
+CHECK_BAD_DOCUMENT: Final = "PE506"
+
 CATALOGUE: Final[Mapping[str, str]] = {
     FILE_NOT_FOUND: "a path does not exist or cannot be read",
     NOT_UTF8: "a rule file is not valid UTF-8",
@@ -128,4 +136,10 @@ CATALOGUE: Final[Mapping[str, str]] = {
     LEDGER_SUPERSEDED: "a correction supersedes something it cannot",
     LEDGER_NO_FRONT_MATTER: "a model or dataset card has no usable YAML front matter",
     LEDGER_BAD_EXPORT: "an export file cannot be imported as it is",
+    CHECK_BAD_FACT: "a what-if value does not fit the fact it sets",
+    CHECK_AS_OF: "the as-of day comes before anything the target's lineage records",
+    CHECK_UNVERIFIED: "the ledger's hash chain does not verify, so no decision is made on it",
+    CHECK_CONTRADICTION: "two options say things about the target that cannot both hold",
+    CHECK_AMBIGUOUS_TARGET: "a target name matches several recorded datasets or models",
+    CHECK_BAD_DOCUMENT: "`--document` does not name a document version the rules hold",
 }

@@ -65,7 +65,11 @@ class ObligationCheck:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The decision for one (source, use, target): effect, verdict, reasons and the trace."""
+    """The decision for one (source, use, target): effect, verdict, reasons and the trace.
+
+    ``gaps`` are the reasons for review that no rule stands behind (terms that could not be
+    chosen, no rule deciding the use); ``waived`` the rules a waiver took out of the combination.
+    """
 
     facts: Facts
     effect: Effect
@@ -75,3 +79,5 @@ class Decision:
     selections: tuple[Selection, ...]
     outcomes: tuple[RuleOutcome, ...]
     obligations: tuple[ObligationCheck, ...]
+    gaps: tuple[str, ...] = ()
+    waived: frozenset[str] = frozenset()

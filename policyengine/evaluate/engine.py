@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from policyengine.evaluate.decision import (
     EFFECT_ORDER,
@@ -57,9 +57,28 @@ def decide(ruleset: RuleSet, facts: Facts) -> Decision:
             selections.extend(selected)
     if not selections and not gaps:
         gaps.append("record `source.license`: human-written data is governed by its licence")
-    chosen = tuple(dict.fromkeys(selections))
+    # A model's terms and the licence its data carries may name the same document version.
+    unique: dict[tuple[str, str], Selection] = {}
+    for selection in selections:
+        unique.setdefault((selection.document, selection.version), selection)
+    chosen = tuple(unique.values())
     outcomes = tuple(_outcomes(ruleset, chosen, facts))
     return _combine(facts, chosen, outcomes, tuple(gaps))
+
+
+def without(decision: Decision, waived: frozenset[str]) -> Decision:
+    """The decision recombined as if the rules in ``waived`` had not fired.
+
+    A waiver accepts one rule's finding; the other rules still decide. When the waived rules were
+    all that decided, the result is compliant: the finding was accepted by someone accountable.
+    Gaps (terms or facts that are missing) are no rule's finding and stay.
+    """
+    hit = waived & {o.rule_id for o in decision.outcomes if o.effect is not None}
+    if not hit:
+        return decision
+    kept = tuple(o for o in decision.outcomes if o.rule_id not in hit)
+    combined = _combine(decision.facts, decision.selections, kept, decision.gaps, waived=True)
+    return replace(combined, outcomes=decision.outcomes, waived=frozenset(hit))
 
 
 def _select(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _Undecided:
@@ -222,20 +241,35 @@ def _combine(
     selections: tuple[Selection, ...],
     outcomes: tuple[RuleOutcome, ...],
     gaps: tuple[str, ...],
+    *,
+    waived: bool = False,
 ) -> Decision:
     effects = {o.effect for o in outcomes if o.effect is not None}
     if gaps:
         # Terms that could not be chosen count as a review of their own (no rule id to cite).
         effects.add(Effect.REVIEW)
+    if not effects and waived:
+        accepted = "every rule that decided was waived"
+        return Decision(
+            facts, Effect.ALLOW, Verdict.COMPLIANT, (), (accepted,), selections, outcomes, ()
+        )
     if not effects:
         governing = ", ".join(f"`{s.document}@{s.version}`" for s in selections)
-        reason = f"no rule of {governing} decides `{facts['use.activity']}` for this target"
+        undecided = f"no rule of {governing} decides `{facts['use.activity']}` for this target"
         return Decision(
-            facts, Effect.REVIEW, Verdict.NEEDS_REVIEW, (), (reason,), selections, outcomes, ()
+            facts,
+            Effect.REVIEW,
+            Verdict.NEEDS_REVIEW,
+            (),
+            (undecided,),
+            selections,
+            outcomes,
+            (),
+            (undecided,),
         )
     effect = next(e for e in EFFECT_ORDER if e in effects)
     deciding = tuple(o for o in outcomes if o.effect is effect)
-    reasons = tuple(_reason(o) for o in deciding)
+    reasons = tuple(reason(o) for o in deciding)
     if effect is Effect.REVIEW:
         reasons = gaps + reasons
     checks: tuple[ObligationCheck, ...] = ()
@@ -245,7 +279,7 @@ def _combine(
         Effect.ALLOW: Verdict.COMPLIANT,
     }.get(effect, Verdict.COMPLIANT)
     if effect is Effect.OBLIGE:
-        checks = _check_obligations(deciding, facts)
+        checks = check_obligations(deciding, facts)
         verdict = _obligation_verdict(checks)
     return Decision(
         facts,
@@ -256,19 +290,20 @@ def _combine(
         selections,
         outcomes,
         checks,
+        gaps if effect is Effect.REVIEW else (),
     )
 
 
-def _reason(outcome: RuleOutcome) -> str:
+def reason(outcome: RuleOutcome) -> str:
+    """Why an outcome decides, in one line: the missing facts, or the rule, section and rationale."""
     if outcome.truth is Truth.UNKNOWN:
         facts = ", ".join(f"`{name}`" for name in outcome.missing) or "the facts it names"
         return f"record {facts} to decide `{outcome.rule_id}`"
     return f"`{outcome.rule_id}` ({outcome.citation.section}): {outcome.rationale}"
 
 
-def _check_obligations(
-    deciding: Sequence[RuleOutcome], facts: Facts
-) -> tuple[ObligationCheck, ...]:
+def check_obligations(deciding: Sequence[RuleOutcome], facts: Facts) -> tuple[ObligationCheck, ...]:
+    """Each obligation of the ``deciding`` outcomes, checked against the target's facts."""
     return tuple(
         _check(outcome.rule_id, obligation, facts)
         for outcome in deciding
