@@ -37,3 +37,19 @@ def for_input(diagnostics: Diagnostics) -> ExitCode:
     """OK without errors, USAGE otherwise: for commands that read data, not rules (the ledger)."""
     errors = [d for d in diagnostics if d.severity.value == "error"]
     return ExitCode.USAGE if errors else ExitCode.OK
+
+
+FAIL_ON = ("violation", "review")
+"""`--fail-on` thresholds: fail on violations only, or on anything that needs review too."""
+
+
+def for_verdict(verdict: str, fail_on: str = "review") -> ExitCode:
+    """The gate's code for a verdict (`compliant`, `violation`, `needs_review`).
+
+    Reviews fail the gate unless the user asked for `--fail-on violation` explicitly.
+    """
+    if verdict == "violation":
+        return ExitCode.VIOLATION
+    if verdict == "needs_review" and fail_on == "review":
+        return ExitCode.NEEDS_REVIEW
+    return ExitCode.OK

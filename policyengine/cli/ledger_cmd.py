@@ -226,14 +226,15 @@ def import_cmd(file: Path, db: str, as_of: dt.datetime | None) -> None:
             entries, head = import_lines(store.engine, stream, str(file))
         click.echo(f"imported {entries} entries, head {head}")
         return
-    imported = _import_manifest(store, file, today(as_of))
+    imported = import_manifest_file(store, file, today(as_of))
     output.diagnostics(imported.diagnostics)
     click.echo(
         f"{len(imported.ids)} entries in {file}: {imported.written} new, {len(imported.ids) - imported.written} already recorded"
     )
 
 
-def _import_manifest(store: Ledger, file: Path, as_of: dt.date) -> Any:
+def import_manifest_file(store: Ledger, file: Path, as_of: dt.date) -> Any:
+    """Import a manifest file into ``store`` in one transaction (raises on any error)."""
     from policyengine.ledger.manifest import import_manifest
     from policyengine.rules.source import parse
 

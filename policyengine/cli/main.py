@@ -14,6 +14,7 @@ import click
 
 from policyengine import __version__
 from policyengine.cli import output
+from policyengine.cli.check_cmd import check
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
 from policyengine.cli.ledger_cmd import ledger
 from policyengine.cli.rules_cmd import rules
@@ -55,6 +56,7 @@ def cli() -> None:
 
 
 cli.add_command(rules)
+cli.add_command(check)
 cli.add_command(ledger)
 
 

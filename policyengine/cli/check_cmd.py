@@ -1,0 +1,153 @@
+"""`policyengine check`: the gate a pipeline runs before training or release.
+
+The command reads the clock (today, for `--as-of`), opens the ledger, calls `api.check`, prints
+the outcome in the chosen format and maps the verdict to the exit code. It decides nothing itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from policyengine.cli import output
+from policyengine.cli.exitcodes import FAIL_ON, for_input, for_verdict
+from policyengine.cli.ledger_cmd import DB, import_manifest_file, now, open_ledger
+from policyengine.cli.rules_cmd import load_or_exit
+from policyengine.cli.target_options import (
+    as_of_day,
+    as_of_option,
+    target_options,
+    target_overrides,
+    use_option,
+)
+from policyengine.diagnostics import PolicyEngineError
+
+if TYPE_CHECKING:
+    from policyengine.evaluate.findings import CheckRun
+    from policyengine.ledger.store import Ledger
+
+FORMATS = ("text", "sarif", "github")
+
+RULES = click.option(
+    "--rules",
+    "rules",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Rule packs to decide with (repeatable; default $POLICYENGINE_RULES, else bundled).",
+)
+
+
+@click.command()
+@click.argument("target")
+@use_option
+@target_options
+@as_of_option
+@DB
+@click.option(
+    "--manifest",
+    "manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Decide a planned lineage from this manifest instead of the ledger; nothing is written.",
+)
+@RULES
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--explain", is_flag=True, help="Print the whole trace (text format).")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    type=click.Choice(FAIL_ON),
+    default="review",
+    show_default=True,
+    help="Fail (non-zero exit) on violations only, or on reviews too.",
+)
+@click.pass_context
+def check(ctx: click.Context, /, target: str, **options: Any) -> None:
+    """Decide whether the outputs in TARGET may be used for `--use`.
+
+    TARGET is the id (or the name) of a dataset or model in the ledger. The what-if options
+    replace recorded target facts for this run only; nothing is written to decide.
+
+    \b
+    Exit codes: 0 compliant · 1 violation · 2 bad input · 3 invalid rules
+                4 needs review (0 with `--fail-on violation`) · 5 internal error
+    """
+    if options["explain"] and options["fmt"] != "text":
+        raise click.UsageError("`--explain` is for the text format; json and sarif carry the trace")
+    if options["manifest"] is not None and ctx.get_parameter_source("db") not in (
+        click.core.ParameterSource.DEFAULT,
+        click.core.ParameterSource.ENVIRONMENT,
+    ):
+        raise click.UsageError("pass either `--db` or `--manifest`, not both")
+    ruleset = load_or_exit(ctx, options["rules"])
+    at = as_of_day(options["as_of"], now().date())
+    try:
+        run = _run(ruleset, target, options, at)
+    except PolicyEngineError as error:
+        output.diagnostics(error.diagnostics)
+        ctx.exit(for_input(error.diagnostics))
+    click.echo(_render(run, options["fmt"], options["explain"]), nl=False)
+    ctx.exit(for_verdict(run.decision.verdict.value, options["fail_on"]))
+
+
+def _run(ruleset: Any, target: str, options: dict[str, Any], at: dt.date) -> CheckRun:
+    from policyengine import api
+
+    with _ledger(options, at) as store:
+        return api.check(
+            ruleset,
+            store,
+            target,
+            options["use"],
+            at=at,
+            what_if=target_overrides(options),
+        )
+
+
+@contextmanager
+def _ledger(options: dict[str, Any], at: dt.date) -> Iterator[Ledger]:
+    """The ledger to decide on: the database, or a planned lineage in a scratch ledger."""
+    manifest: Path | None = options["manifest"]
+    if manifest is None:
+        yield open_ledger(options["db"])
+        return
+    from policyengine.ledger import db, schema
+    from policyengine.ledger.store import Ledger
+
+    with tempfile.TemporaryDirectory(prefix="policyengine-plan-") as folder:
+        engine = db.engine_for(str(Path(folder) / "plan.db"))
+        try:
+            schema.upgrade(engine)
+            store = Ledger(engine)
+            imported = import_manifest_file(store, manifest, at)
+            output.diagnostics(imported.diagnostics)
+            yield store
+        finally:
+            engine.dispose()
+
+
+def _render(run: CheckRun, fmt: str, explain: bool) -> str:
+    if fmt == "sarif":
+        from policyengine.report.sarif import sarif
+
+        return sarif(run)
+    if fmt == "github":
+        from policyengine.report.github import workflow_commands
+
+        return workflow_commands(run)
+    from policyengine.report.check_text import text
+
+    return text(run, explain=explain)
