@@ -16,6 +16,7 @@ from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError, di
 from policyengine.evaluate.decision import Decision
 from policyengine.evaluate.engine import decide
 from policyengine.evaluate.findings import CheckRun, PackStamp
+from policyengine.evaluate.impact import Change, compare, without_version
 from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.selftest import CaseResult, run_pack_tests, uncovered
 from policyengine.evaluate.waivers import Waiver
@@ -34,8 +35,10 @@ __all__ = [
     "check",
     "check_facts",
     "coverage",
+    "impact",
     "load_rules",
     "require_rules",
+    "rules_before",
     "run_tests",
 ]
 
@@ -106,6 +109,52 @@ def check(
         ledger.head()[1],
         __version__,
     )
+
+
+def impact(
+    old: RuleSet,
+    new: RuleSet,
+    ledger: Ledger,
+    use: str,
+    *,
+    at: dt.date,
+) -> tuple[list[Change], int]:
+    """Decide every recorded dataset and model under ``old`` and ``new`` rules; the targets whose
+    verdict or deciding rules differ, and how many targets were decided."""
+    use = _activity(use)
+    _require_verified(ledger)
+    with ledger.engine.connect() as connection:
+        ids = gate.targets(connection)
+        waivers = [Waiver(*dataclasses.astuple(r)) for r in gate.waivers(connection)]
+    changes = []
+    for target_id in ids:
+        lineage = ledger.lineage(target_id)
+        before = evaluate(old, lineage, use, at=at, waivers=waivers)
+        after = evaluate(new, lineage, use, at=at, waivers=waivers)
+        change = compare(before, after)
+        if change is not None:
+            changes.append(change)
+    return changes, len(ids)
+
+
+def rules_before(ruleset: RuleSet, document_version: str) -> RuleSet:
+    """``ruleset`` as it was before ``ID@VERSION`` took effect (PE506 when it holds no such one)."""
+    document, _, version = document_version.partition("@")
+    try:
+        return without_version(ruleset, document, version)
+    except KeyError:
+        known = [f"{d}@{v.version}" for d, doc in ruleset.documents.items() for v in doc.versions]
+        hint = did_you_mean(document_version, known)
+        raise PolicyEngineError(
+            [
+                Diagnostic(
+                    codes.CHECK_BAD_DOCUMENT,
+                    f"no document `{document_version}` in the loaded rules",
+                    Location("impact"),
+                    help=hint or "write ID@VERSION as `policyengine rules list` shows them",
+                )
+            ]
+        ) from None
 
 
 def _what_if(raw: Mapping[str, object]) -> dict[str, Value]:

@@ -16,6 +16,7 @@ from policyengine import __version__
 from policyengine.cli import output
 from policyengine.cli.check_cmd import check
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
+from policyengine.cli.impact_cmd import impact
 from policyengine.cli.ledger_cmd import ledger
 from policyengine.cli.rules_cmd import rules
 from policyengine.diagnostics import PolicyEngineError
@@ -57,6 +58,7 @@ def cli() -> None:
 
 cli.add_command(rules)
 cli.add_command(check)
+cli.add_command(impact)
 cli.add_command(ledger)
 
 

@@ -69,3 +69,14 @@ def ids_named(connection: Connection, name: str) -> list[str]:
         select(ModelRow.id).where(ModelRow.name == name),
     )
     return sorted(row[0] for row in connection.execute(query))
+
+
+def targets(connection: Connection) -> list[str]:
+    """Ids of every dataset and model that no correction has replaced, sorted."""
+    replaced = select(SupersessionRow.old_id)
+    rows = connection.execute(
+        select(Artifact.id)
+        .where(Artifact.kind.in_(("dataset", "model")), Artifact.id.not_in(replaced))
+        .order_by(Artifact.id)
+    )
+    return [row[0] for row in rows]
