@@ -23,7 +23,7 @@ from policyengine.evaluate.waivers import Waiver
 from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind
 from policyengine.ledger import gate
 from policyengine.ledger.store import Ledger
-from policyengine.ledger.verify import verify
+from policyengine.ledger.verify import verify_chain
 from policyengine.rules.loader import load_rules
 from policyengine.rules.ruleset import RuleSet
 
@@ -204,7 +204,7 @@ def _require_consistent(facts: Facts) -> None:
 
 def _require_verified(ledger: Ledger) -> None:
     with ledger.engine.connect() as connection:
-        result = verify(connection)
+        result = verify_chain(connection)
     if not result.ok:
         first = result.diagnostics[0].message if result.diagnostics else "the chain is broken"
         raise _error(

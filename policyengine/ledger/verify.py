@@ -11,6 +11,7 @@ Three passes, each stopping at its first problem:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -212,3 +213,39 @@ def expected_head(connection: Connection, expected: str) -> list[Diagnostic]:
             help="the history up to that head was rewritten, or the hash belongs to another ledger",
         )
     ]
+
+
+def verify_chain(connection: Connection) -> Verification:
+    """Verify the hash chain alone (not the query tables): what a gate checks before deciding.
+
+    Each entry's hash is recomputed over its stored payload text as it stands; only an entry whose
+    hash does not match is parsed to say exactly what is wrong, so an intact chain costs one
+    SHA-256 per entry. (A payload that is not in canonical form cannot match its hash either.)
+    """
+    result = Verification()
+    previous = GENESIS
+    dumps = json.dumps
+    sha256 = hashlib.sha256
+    with closing(chain.links(connection)) as stored:
+        for expected_seq, link in enumerate(stored, 1):
+            body = (
+                '{"kind":' + dumps(link.kind, ensure_ascii=False)
+                + ',"payload":' + link.payload
+                + ',"recorded_at":' + dumps(link.recorded_at, ensure_ascii=False)
+                + ',"seq":' + str(link.seq)
+                + ',"subject":' + dumps(link.subject, ensure_ascii=False) + "}"
+            )  # fmt: skip
+            fine = (
+                link.seq == expected_seq
+                and link.prev_hash == previous
+                and sha256(bytes.fromhex(previous) + body.encode("utf-8")).hexdigest() == link.hash
+            )
+            if not fine:
+                problem = (
+                    _problem(link, expected_seq, previous) or "its content does not match its hash"
+                )
+                result.diagnostics.append(_broken(link, problem))
+                return result
+            previous = link.hash
+            result.entries, result.head = link.seq, link.hash
+    return result
