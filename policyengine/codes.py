@@ -81,6 +81,13 @@ CHECK_CONTRADICTION: Final = "PE504"
 CHECK_AMBIGUOUS_TARGET: Final = "PE505"
 CHECK_BAD_DOCUMENT: Final = "PE506"
 
+# Reports (PE7xx)
+TEMPLATE_SYNTAX: Final = "PE701"
+TEMPLATE_UNSAFE: Final = "PE702"
+TEMPLATE_UNDEFINED: Final = "PE703"
+TEMPLATE_NOT_FOUND: Final = "PE704"
+TEMPLATE_FAILED: Final = "PE705"
+
 CATALOGUE: Final[Mapping[str, str]] = {
     FILE_NOT_FOUND: "a path does not exist or cannot be read",
     NOT_UTF8: "a rule file is not valid UTF-8",
@@ -142,4 +149,9 @@ CATALOGUE: Final[Mapping[str, str]] = {
     CHECK_CONTRADICTION: "two options say things about the target that cannot both hold",
     CHECK_AMBIGUOUS_TARGET: "a target name matches several recorded datasets or models",
     CHECK_BAD_DOCUMENT: "`--document` does not name a document version the rules hold",
+    TEMPLATE_SYNTAX: "a report template is not valid Jinja",
+    TEMPLATE_UNSAFE: "a report template reaches outside the sandbox (Python internals, modules, files)",
+    TEMPLATE_UNDEFINED: "a report template names something the view-model does not have",
+    TEMPLATE_NOT_FOUND: "a report template extends or includes a template that is not built in",
+    TEMPLATE_FAILED: "a report template failed while rendering",
 }

@@ -31,8 +31,9 @@ from policyengine.diagnostics import PolicyEngineError
 if TYPE_CHECKING:
     from policyengine.evaluate.findings import CheckRun
     from policyengine.ledger.store import Ledger
+    from policyengine.rules.ruleset import RuleSet
 
-FORMATS = ("text", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "junit", "github")
 
 RULES = click.option(
     "--rules",
@@ -86,7 +87,7 @@ def check(ctx: click.Context, /, target: str, **options: Any) -> None:
                 4 needs review (0 with `--fail-on violation`) · 5 internal error
     """
     if options["explain"] and options["fmt"] != "text":
-        raise click.UsageError("`--explain` is for the text format; json and sarif carry the trace")
+        raise click.UsageError("`--explain` is for the text format; json carries the whole trace")
     if options["manifest"] is not None and ctx.get_parameter_source("db") not in (
         click.core.ParameterSource.DEFAULT,
         click.core.ParameterSource.ENVIRONMENT,
@@ -99,7 +100,7 @@ def check(ctx: click.Context, /, target: str, **options: Any) -> None:
     except PolicyEngineError as error:
         output.diagnostics(error.diagnostics)
         ctx.exit(for_input(error.diagnostics))
-    click.echo(_render(run, options["fmt"], options["explain"]), nl=False)
+    click.echo(_render(run, ruleset, options["fmt"], options["explain"]), nl=False)
     ctx.exit(for_verdict(run.decision.verdict.value, options["fail_on"]))
 
 
@@ -139,7 +140,12 @@ def _ledger(options: dict[str, Any], at: dt.date) -> Iterator[Ledger]:
             engine.dispose()
 
 
-def _render(run: CheckRun, fmt: str, explain: bool) -> str:
+def _render(run: CheckRun, ruleset: RuleSet, fmt: str, explain: bool) -> str:
+    if fmt in ("json", "junit"):
+        from policyengine import report
+
+        render = report.json_text if fmt == "json" else report.junit
+        return render(run, now(), rules=ruleset)
     if fmt == "sarif":
         from policyengine.report.sarif import sarif
 

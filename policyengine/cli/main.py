@@ -18,6 +18,7 @@ from policyengine.cli.check_cmd import check
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
 from policyengine.cli.impact_cmd import impact
 from policyengine.cli.ledger_cmd import ledger
+from policyengine.cli.report_cmd import report
 from policyengine.cli.rules_cmd import rules
 from policyengine.diagnostics import PolicyEngineError
 
@@ -60,6 +61,7 @@ cli.add_command(rules)
 cli.add_command(check)
 cli.add_command(impact)
 cli.add_command(ledger)
+cli.add_command(report)
 
 
 def main() -> None:

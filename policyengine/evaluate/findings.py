@@ -116,11 +116,21 @@ class LineageDecision:
         return tuple(dict.fromkeys(ids))
 
     def counts(self) -> Counter[str]:
-        """Findings by verdict (`violation`, `needs_review`) plus `waived`, and sources in all."""
+        """Distinct findings by verdict (`violation`, `needs_review`) plus `waived`, and distinct
+        sources.
+
+        A finding that several groups share (one rule, one message) counts once, and a source
+        reached along two paths counts once: the numbers a reviewer sees in every format.
+        """
         counted: Counter[str] = Counter()
+        seen = set()
         for finding in self.findings:
-            counted["waived" if finding.waived else finding.verdict.value] += 1
-        counted["sources"] = sum(len(g.sources) for g in self.groups)
+            waiver = finding.waiver.id if finding.waiver is not None else ""
+            key = (finding.kind, finding.verdict, finding.rule_id, finding.message, waiver)
+            if key not in seen:
+                seen.add(key)
+                counted["waived" if finding.waived else finding.verdict.value] += 1
+        counted["sources"] = len({s.ref for g in self.groups for s in g.sources})
         return counted
 
     def summary(self) -> str:
