@@ -20,6 +20,7 @@ from policyengine.ledger import chain, fingerprints
 from policyengine.ledger.models import FingerprintRow
 from policyengine.ledger.store import store_rows
 from policyengine.ledger.verify import verify
+from policyengine.textdigest import DIGEST_SIZE
 
 FORMAT: Final = "policyengine-ledger-export"
 HEADER: Final = {"format": FORMAT, "version": 1}
@@ -34,7 +35,7 @@ def export_lines(engine: Engine) -> Iterator[str]:
             yield chain.canonical({"entry": link.export()})
         rows = connection.execute(
             select(FingerprintRow.batch, FingerprintRow.line, FingerprintRow.digest)
-            .order_by(FingerprintRow.id)
+            .order_by(FingerprintRow.batch, FingerprintRow.line)
             .execution_options(yield_per=50_000)
         )
         batch: int | None = None
@@ -122,13 +123,13 @@ def _entry(writer: chain.Writer, entry: Any, name: str, number: int) -> None:
 def _batch(writer: chain.Writer, data: Any, name: str, number: int) -> None:
     try:
         batch = int(data["batch"])
-        rows = [
-            (batch, int(line), bytes.fromhex(value))
-            for line, value in zip(data["lines"], data["digests"], strict=True)
-        ]
+        lines = [int(line) for line in data["lines"]]
+        digests = [bytes.fromhex(value) for value in data["digests"]]
+        if len(lines) != len(digests) or any(len(d) != DIGEST_SIZE for d in digests):
+            raise ValueError("one 16-byte digest per line")
+        fingerprints.insert(writer.connection, batch, fingerprints.Chunk(lines, digests))
     except (KeyError, TypeError, ValueError):
         raise _bad(name, number, "a fingerprints line is malformed") from None
-    fingerprints.insert(writer.connection, rows)
 
 
 def _bad(name: str, line: int, message: str) -> PolicyEngineError:

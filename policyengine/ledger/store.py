@@ -127,10 +127,10 @@ class Ledger:
             seq = writer.next_seq
             hasher, count = hashlib.sha256(), 0
             with queries.paused_gc():
-                for rows in fingerprints.read(lines, path, name, seq):
-                    fingerprints.bind(hasher, rows)
-                    fingerprints.insert(writer.connection, rows)
-                    count += len(rows)
+                for chunk in fingerprints.read(lines, path, name):
+                    fingerprints.bind(hasher, chunk)
+                    fingerprints.insert(writer.connection, seq, chunk)
+                    count += len(chunk.lines)
             digest = hasher.hexdigest()
             payload = {"records": count, "digest": digest, "text_field": text_field}
             link = writer.append(OUTPUTS, generation, payload, chain.timestamp(recorded_at))

@@ -149,7 +149,7 @@ def _fingerprints(
     """Stream every fingerprint in storage order, hashing each batch as :func:`fingerprints.bind` did."""
     rows = connection.execute(
         select(FingerprintRow.batch, FingerprintRow.line, FingerprintRow.digest)
-        .order_by(FingerprintRow.id)
+        .order_by(FingerprintRow.batch, FingerprintRow.line)
         .execution_options(yield_per=50_000)
     )
     with rows:

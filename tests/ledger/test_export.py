@@ -61,3 +61,18 @@ def test_an_edited_export_is_refused_at_its_line(example: Ledger, second_engine:
     [diagnostic] = error.value.diagnostics
     assert (diagnostic.code, diagnostic.location.line) == ("PE420", 4)
     assert Ledger(second_engine).head()[0] == 0
+
+
+def test_a_fingerprint_of_the_wrong_length_is_refused(
+    example: Ledger, second_engine: Engine
+) -> None:
+    """Each exported digest is 16 bytes; a shorter one is a malformed line, not a shifted row."""
+    exported = filled(example)
+    last = json.loads(exported[-1])
+    last["fingerprints"]["digests"][0] = "00" * 15
+    exported[-1] = json.dumps(last).encode()
+    with pytest.raises(PolicyEngineError) as error:
+        import_lines(second_engine, exported, "e.jsonl")
+    [diagnostic] = error.value.diagnostics
+    assert (diagnostic.code, diagnostic.location.line) == ("PE420", len(exported))
+    assert "malformed" in diagnostic.message

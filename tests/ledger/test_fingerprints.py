@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from policyengine import textdigest
@@ -32,6 +35,16 @@ def test_texts_that_differ_only_in_form_share_a_fingerprint(a: str, b: str) -> N
     """NFC and collapsed whitespace make re-encoded or re-wrapped text match."""
     assert textdigest.digest(a) == textdigest.digest(b)
     assert len(textdigest.digest(a)) == 16
+
+
+# ASCII whitespace of every kind, controls that are not whitespace, and a few non-ASCII spaces.
+_TRICKY = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x00\x7fab\u00a0\u0085\u2028e\u0301"
+
+
+@given(st.text(alphabet=_TRICKY) | st.text())
+def test_normalize_is_nfc_with_whitespace_runs_collapsed(text: str) -> None:
+    """The fast paths give exactly what the definition gives, for any text."""
+    assert textdigest.normalize(text) == " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def test_different_texts_differ() -> None:
@@ -73,18 +86,28 @@ def test_a_nested_text_field_is_followed(example: Ledger) -> None:
     assert bytes(digest) == textdigest.digest("the answer")
 
 
+def test_a_byte_order_mark_before_the_first_record_is_ignored(example: Ledger) -> None:
+    """A file saved with a UTF-8 BOM fingerprints its first record like any other."""
+    example.record_outputs(GENERATION, [b'\xef\xbb\xbf{"text": "first"}\n'], recorded_at=AT)
+    with example.engine.connect() as connection:
+        digest = connection.execute(text("SELECT digest FROM ledger_fingerprints")).scalar_one()
+    assert bytes(digest) == textdigest.digest("first")
+
+
 BAD_LINES = [
     (b'{"text": "ok"}\n{"text": "ok"\n', 2, "not a JSON record"),
     (b'{"text": "ok"}\n\n{"txt": "x"}\n', 3, "no text at `text`"),
     (b'{"text": ["a"]}\n', 1, "holds a list, not text"),
     (b"\xff\xfe\n", 1, "not a JSON record"),
+    (b'{"text": "a \\ud800 b"}\n', 1, "not a JSON record"),
+    (b'{"text": "ok"}\n\xef\xbb\xbf{"text": "ok"}\n', 2, "not a JSON record"),
 ]
 
 
 @pytest.mark.parametrize(
     ("content", "line", "message"),
     BAD_LINES,
-    ids=["truncated json", "missing field", "not text", "not utf-8"],
+    ids=["truncated json", "missing field", "not text", "not utf-8", "lone surrogate", "inner bom"],
 )
 def test_a_malformed_line_names_its_number_and_stores_nothing(
     example: Ledger, content: bytes, line: int, message: str

@@ -88,3 +88,40 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_template: Path) -> Non
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
     engine.dispose()
+
+
+def test_fingerprints_survive_the_move_to_digest_keys(empty_url: str) -> None:
+    """0001 → 0002 copies every fingerprint; the ledger verifies, and 0002 → 0001 → 0002 too."""
+    from alembic import command
+
+    from policyengine.ledger.store import Ledger
+    from policyengine.ledger.verify import verify
+
+    from .helpers import AT
+
+    engine = db.engine_for(empty_url)
+    with engine.begin() as connection:
+        command.upgrade(schema.config(connection), "0001")
+    ledger = Ledger(engine)
+    ledger.record_generation(
+        recorded_at=AT,
+        id="gen",
+        provider="openai",
+        model="gpt-4o",
+        channel="api",
+        generated_from=AT.date(),
+        generated_until=AT.date(),
+        records=3,
+    )
+    ledger.record_outputs(
+        "gen", [b'{"text": "a"}', b'{"text": "b"}', b'{"text": "a"}'], recorded_at=AT
+    )
+    for target in ("head", "0001", "head"):
+        with engine.begin() as connection:
+            method = command.downgrade if target == "0001" else command.upgrade
+            method(schema.config(connection), target)
+    with engine.connect() as connection:
+        assert verify(connection).ok
+        rows = connection.execute(text("SELECT batch, line FROM ledger_fingerprints")).all()
+    assert sorted(rows) == [(2, 1), (2, 2), (2, 3)]
+    engine.dispose()
