@@ -21,7 +21,7 @@ from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.selftest import CaseResult, run_pack_tests, uncovered
 from policyengine.evaluate.waivers import Waiver
 from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind
-from policyengine.ledger import gate
+from policyengine.ledger import audit, gate
 from policyengine.ledger.store import Ledger
 from policyengine.ledger.verify import verify_chain
 from policyengine.rules.loader import load_rules
@@ -37,6 +37,7 @@ __all__ = [
     "coverage",
     "impact",
     "load_rules",
+    "record_check",
     "require_rules",
     "rules_before",
     "run_tests",
@@ -109,6 +110,47 @@ def check(
         ledger.head()[1],
         __version__,
     )
+
+
+def record_check(
+    ledger: Ledger,
+    run: CheckRun,
+    what_if: Mapping[str, object] | None,
+    *,
+    recorded_at: dt.datetime,
+) -> int:
+    """Chain the audit record of ``run`` into ``ledger``; returns its entry's seq.
+
+    The record holds the target, use, as-of day, what-if facts, verdict and counts, the rules
+    behind the findings, every rule pack's digest, the ledger head the decision was made on, and
+    the tool's version.
+    """
+    decision = run.decision
+    counts = decision.counts()
+    payload = {
+        "use": decision.use,
+        "as_of": decision.at.isoformat(),
+        "what_if": {name: _plain(value) for name, value in _what_if(what_if or {}).items()},
+        "verdict": decision.verdict.value,
+        "counts": {key: counts[key] for key in ("violation", "needs_review", "waived", "sources")},
+        "deciding": list(decision.deciding),
+        "waivers": {c.waiver.id: c.status.value for c in decision.waivers},
+        "rules_digest": run.rules_digest,
+        "packs": [{"id": p.id, "version": p.version, "digest": p.digest} for p in run.packs],
+        "ledger_head": run.ledger_head or "",
+        "tool_version": run.tool_version,
+    }
+    return audit.record_check(ledger.engine, decision.target.id, payload, recorded_at=recorded_at)
+
+
+def _plain(value: Value) -> object:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def impact(

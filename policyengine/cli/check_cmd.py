@@ -80,7 +80,8 @@ def check(ctx: click.Context, /, target: str, **options: Any) -> None:
     """Decide whether the outputs in TARGET may be used for `--use`.
 
     TARGET is the id (or the name) of a dataset or model in the ledger. The what-if options
-    replace recorded target facts for this run only; nothing is written to decide.
+    replace recorded target facts for this run only. Each run is recorded in the ledger as an
+    audit entry (`policyengine ledger checks` lists them); `--manifest` runs are not.
 
     \b
     Exit codes: 0 compliant · 1 violation · 2 bad input · 3 invalid rules
@@ -107,15 +108,13 @@ def check(ctx: click.Context, /, target: str, **options: Any) -> None:
 def _run(ruleset: Any, target: str, options: dict[str, Any], at: dt.date) -> CheckRun:
     from policyengine import api
 
+    what_if = target_overrides(options)
     with _ledger(options, at) as store:
-        return api.check(
-            ruleset,
-            store,
-            target,
-            options["use"],
-            at=at,
-            what_if=target_overrides(options),
-        )
+        run = api.check(ruleset, store, target, options["use"], at=at, what_if=what_if)
+        if options["manifest"] is None:
+            seq = api.record_check(store, run, what_if, recorded_at=now())
+            click.echo(f"recorded this check as ledger entry {seq}", err=True)
+        return run
 
 
 @contextmanager

@@ -320,3 +320,40 @@ def register(group: click.Group) -> None:
 
 
 register(ledger)
+
+
+@ledger.command("checks")
+@click.argument("target", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@DB
+def checks_cmd(target: str | None, fmt: str, db: str) -> None:
+    """List the recorded `check` runs (of TARGET only, when given), oldest first."""
+    from policyengine.ledger.audit import checks
+
+    store = open_ledger(db)
+    with store.engine.connect() as connection:
+        found = checks(connection, target)
+    if fmt == "json":
+        output.emit_json(
+            [
+                {"seq": r.seq, "target": r.target, "recorded_at": r.recorded_at, **r.payload}
+                for r in found
+            ]
+        )
+        return
+    rows = [
+        [
+            str(r.seq),
+            r.recorded_at[:19] + "Z",
+            r.target,
+            r.payload["use"],
+            r.payload["as_of"],
+            r.payload["verdict"],
+            r.payload["rules_digest"][:19] + "…",
+        ]
+        for r in found
+    ]
+    header = ["ENTRY", "RECORDED", "TARGET", "USE", "AS OF", "VERDICT", "RULES"]
+    click.echo(output.table(rows, header) if rows else "no check runs recorded")

@@ -220,6 +220,20 @@ class OutputsRow(Base):
     digest: Mapped[str] = mapped_column(HASH)
 
 
+class CheckRow(Base):
+    """The audit record of one `check` run: what was decided, for what, with which rules."""
+
+    __tablename__ = "ledger_checks"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    target_id: Mapped[str] = mapped_column(ID, ForeignKey("ledger_artifacts.id"), index=True)
+    use: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    verdict: Mapped[str] = mapped_column(String(16))
+    rules_digest: Mapped[str] = mapped_column(String(80))
+    ledger_head: Mapped[str] = mapped_column(HASH)
+
+
 class FingerprintRow(Base):
     """The 128-bit digest of one output's normalised text, by batch and line.
 
@@ -255,6 +269,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     EdgeRow,
     SupersessionRow,
     OutputsRow,
+    CheckRow,
 )
 """The tables rebuilt from the chain and compared by ``ledger verify``, in insertion order."""
 

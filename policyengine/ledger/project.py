@@ -7,6 +7,7 @@ the chain can.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 from policyengine.facts import Activity, ArtifactKind, Relation
@@ -16,6 +17,7 @@ from policyengine.ledger.models import (
     AgreementRow,
     Artifact,
     Base,
+    CheckRow,
     DatasetRow,
     EdgeRow,
     GenerationRow,
@@ -32,6 +34,9 @@ Rows = dict[type[Base], list[dict[str, Any]]]
 OUTPUTS: Final = "outputs"
 """The entry kind of a batch of output fingerprints (its subject is the generation id)."""
 
+CHECK: Final = "check"
+"""The entry kind of a `check` run's audit record (its subject is the target's id)."""
+
 _RELATION_ACTIVITY: Final = {
     e.ModelRelation.DISTILLED: Activity.DISTILLATION,
     e.ModelRelation.FINETUNE: Activity.FINE_TUNING,
@@ -44,6 +49,8 @@ def project(link: Link) -> Rows:
     payload = link.data()
     if link.kind == OUTPUTS:
         return {OutputsRow: [_outputs(link, payload)]}
+    if link.kind == CHECK:
+        return {CheckRow: [_check(link, payload)]}
     entity = e.from_payload(ArtifactKind(link.kind), link.subject, payload)
     rows: Rows = {Artifact: [{"id": entity.id, "kind": link.kind, "entry_seq": link.seq}]}
     table, row = _typed(entity)
@@ -72,6 +79,18 @@ def _outputs(link: Link, payload: dict[str, Any]) -> dict[str, Any]:
         "generation_id": link.subject,
         "records": payload["records"],
         "digest": payload["digest"],
+    }
+
+
+def _check(link: Link, payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry_seq": link.seq,
+        "target_id": link.subject,
+        "use": payload["use"],
+        "as_of": dt.date.fromisoformat(payload["as_of"]),
+        "verdict": payload["verdict"],
+        "rules_digest": payload["rules_digest"],
+        "ledger_head": payload["ledger_head"],
     }
 
 

@@ -70,7 +70,7 @@ def test_verdicts_map_to_exit_codes(check: Check, args: list[str], code: int, ve
     """The verdict decides the exit code; the last line is the one-line summary."""
     result = check("--use", "fine_tuning", *args)
     assert result.exit_code == code, result.output + result.stderr
-    last = result.output.rstrip("\n").splitlines()[-1]
+    last = result.stdout.rstrip("\n").splitlines()[-1]
     assert last.startswith(f"{verdict}: ")
     assert f"of model `{MODEL}`" in last
 
@@ -104,7 +104,7 @@ def test_a_target_can_be_named(check: Check) -> None:
 def test_sarif_is_2_1_0_with_help_uris_and_suppressions(check: Check) -> None:
     """SARIF carries one result per finding, the clause URL as helpUri, waivers as suppressions."""
     result = check("--use", "fine_tuning", "--as-of", "2025-06-01", "--format", "sarif")
-    log = json.loads(result.output)
+    log = json.loads(result.stdout)
     assert log["version"] == "2.1.0"
     (sarif_run,) = log["runs"]
     rules = {rule["id"]: rule for rule in sarif_run["tool"]["driver"]["rules"]}
@@ -119,7 +119,7 @@ def test_sarif_is_2_1_0_with_help_uris_and_suppressions(check: Check) -> None:
 def test_github_annotations(check: Check) -> None:
     """Violations are ::error, reviews ::warning, waived findings ::notice; summary last."""
     result = check("--use", "fine_tuning", "--as-of", "2025-06-01", "--format", "github")
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert any(
         line.startswith("::notice title=openai.business-terms.2023-11.no-competing-models::")
         for line in lines
@@ -223,3 +223,40 @@ def test_a_tampered_ledger_is_not_decided(check: Check, raw_sql: Raw) -> None:
     assert "PE503 the ledger does not verify" in result.stderr
     assert "policyengine ledger verify" in result.stderr
     assert result.stdout == ""
+
+
+def test_every_check_run_is_recorded_and_verifies(check: Check, db_url: str) -> None:
+    """A check chains an audit record: target, use, as-of, rule digests, head, verdict."""
+    result = check("--use", "fine_tuning", "--as-of", "2025-06-01", "--mau", "5")
+    assert "recorded this check as ledger entry 13" in result.stderr
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["ledger", "checks", MODEL, "--format", "json", "--db", db_url])
+    (record,) = json.loads(listed.stdout)
+    assert record["seq"] == 13
+    assert record["target"] == MODEL
+    assert record["use"] == "fine_tuning"
+    assert record["as_of"] == "2025-06-01"
+    assert record["verdict"] == "needs_review"
+    assert record["what_if"] == {"org.monthly_active_users": 5}
+    assert record["rules_digest"].startswith("sha256:")
+    assert {pack["id"] for pack in record["packs"]} >= {"openai", "meta"}
+    assert len(record["ledger_head"]) == 64
+    text_listing = runner.invoke(cli, ["ledger", "checks", "--db", db_url])
+    assert "needs_review" in text_listing.stdout
+    verified = runner.invoke(cli, ["ledger", "verify", "--db", db_url])
+    assert verified.exit_code == 0, verified.stderr
+
+
+def test_a_recorded_check_survives_export_and_import(
+    check: Check, db_url: str, tmp_path: Path, second_engine: Engine
+) -> None:
+    """The audit record is an entry like any other: an export re-imports to the same head."""
+    check("--use", "fine_tuning", "--as-of", "2025-06-01")
+    runner = CliRunner()
+    exported = tmp_path / "ledger.jsonl"
+    runner.invoke(cli, ["ledger", "export", "-o", str(exported), "--db", db_url])
+    head = runner.invoke(cli, ["ledger", "verify", "--db", db_url]).stdout.split()[-1]
+    second = second_engine.url.render_as_string(hide_password=False)
+    imported = runner.invoke(cli, ["ledger", "import", str(exported), "--db", second])
+    assert imported.exit_code == 0, imported.stderr
+    assert imported.stdout.strip().endswith(head)
