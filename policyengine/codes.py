@@ -73,6 +73,16 @@ LEDGER_SUPERSEDED: Final = "PE418"
 LEDGER_NO_FRONT_MATTER: Final = "PE419"
 LEDGER_BAD_EXPORT: Final = "PE420"
 
+# Self-identification signatures (PE65x; the scanner's own codes are PE6xx below PE650)
+SIGNATURE_UNKNOWN_KEY: Final = "PE650"
+SIGNATURE_MISSING_KEY: Final = "PE651"
+SIGNATURE_BAD_VALUE: Final = "PE652"
+SIGNATURE_BAD_REGEX: Final = "PE653"
+SIGNATURE_UNSUPPORTED_REGEX: Final = "PE654"
+SIGNATURE_DUPLICATE: Final = "PE655"
+SIGNATURE_EXAMPLE: Final = "PE656"
+SIGNATURE_PLACEHOLDER: Final = "PE657"
+
 CATALOGUE: Final[Mapping[str, str]] = {
     FILE_NOT_FOUND: "a path does not exist or cannot be read",
     NOT_UTF8: "a rule file is not valid UTF-8",
@@ -128,4 +138,12 @@ CATALOGUE: Final[Mapping[str, str]] = {
     LEDGER_SUPERSEDED: "a correction supersedes something it cannot",
     LEDGER_NO_FRONT_MATTER: "a model or dataset card has no usable YAML front matter",
     LEDGER_BAD_EXPORT: "an export file cannot be imported as it is",
+    SIGNATURE_UNKNOWN_KEY: "a key the self-identification signature format does not have",
+    SIGNATURE_MISSING_KEY: "a required key of the signature file is missing",
+    SIGNATURE_BAD_VALUE: "a signature-file value has the wrong type or form",
+    SIGNATURE_BAD_REGEX: "a signature pattern is not a valid regular expression",
+    SIGNATURE_UNSUPPORTED_REGEX: "a signature pattern uses look-around, a back-reference or a capturing group",
+    SIGNATURE_DUPLICATE: "a provider, name or company appears twice in the signature file",
+    SIGNATURE_EXAMPLE: "a signature example does not match, or a counter-example does",
+    SIGNATURE_PLACEHOLDER: "a signature pattern names an unknown `<<placeholder>>` or lacks its own",
 }
