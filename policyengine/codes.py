@@ -81,6 +81,16 @@ CHECK_CONTRADICTION: Final = "PE504"
 CHECK_AMBIGUOUS_TARGET: Final = "PE505"
 CHECK_BAD_DOCUMENT: Final = "PE506"
 
+# Self-identification signatures (PE65x; the scanner's own codes are PE6xx below PE650)
+SIGNATURE_UNKNOWN_KEY: Final = "PE650"
+SIGNATURE_MISSING_KEY: Final = "PE651"
+SIGNATURE_BAD_VALUE: Final = "PE652"
+SIGNATURE_BAD_REGEX: Final = "PE653"
+SIGNATURE_UNSUPPORTED_REGEX: Final = "PE654"
+SIGNATURE_DUPLICATE: Final = "PE655"
+SIGNATURE_EXAMPLE: Final = "PE656"
+SIGNATURE_PLACEHOLDER: Final = "PE657"
+
 # Reports (PE7xx)
 TEMPLATE_SYNTAX: Final = "PE701"
 TEMPLATE_UNSAFE: Final = "PE702"
@@ -154,4 +164,12 @@ CATALOGUE: Final[Mapping[str, str]] = {
     TEMPLATE_UNDEFINED: "a report template names something the view-model does not have",
     TEMPLATE_NOT_FOUND: "a report template extends or includes a template that is not built in",
     TEMPLATE_FAILED: "a report template failed while rendering",
+    SIGNATURE_UNKNOWN_KEY: "a key the self-identification signature format does not have",
+    SIGNATURE_MISSING_KEY: "a required key of the signature file is missing",
+    SIGNATURE_BAD_VALUE: "a signature-file value has the wrong type or form",
+    SIGNATURE_BAD_REGEX: "a signature pattern is not a valid regular expression",
+    SIGNATURE_UNSUPPORTED_REGEX: "a signature pattern uses look-around, a back-reference or a capturing group",
+    SIGNATURE_DUPLICATE: "a provider, name or company appears twice in the signature file",
+    SIGNATURE_EXAMPLE: "a signature example does not match, or a counter-example does",
+    SIGNATURE_PLACEHOLDER: "a signature pattern names an unknown `<<placeholder>>` or lacks its own",
 }

@@ -1,0 +1,1 @@
+"""The record-level gate over text batches: self-identification signatures and, later, the scanner."""
