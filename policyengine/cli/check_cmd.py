@@ -18,7 +18,7 @@ import click
 from policyengine.cli import output
 from policyengine.cli.exitcodes import FAIL_ON, for_input, for_verdict
 from policyengine.cli.ledger_cmd import DB, import_manifest_file, now, open_ledger
-from policyengine.cli.rules_cmd import load_or_exit
+from policyengine.cli.rules_cmd import RULES, load_or_exit
 from policyengine.cli.target_options import (
     as_of_day,
     as_of_option,
@@ -34,15 +34,6 @@ if TYPE_CHECKING:
     from policyengine.rules.ruleset import RuleSet
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
-
-RULES = click.option(
-    "--rules",
-    "rules",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="DIR",
-    help="Rule packs to decide with (repeatable; default $POLICYENGINE_RULES, else bundled).",
-)
 
 
 @click.command()

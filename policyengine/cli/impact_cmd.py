@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from policyengine.cli import output
-from policyengine.cli.check_cmd import RULES
 from policyengine.cli.exitcodes import ExitCode, for_input
 from policyengine.cli.ledger_cmd import DB, now, open_ledger
-from policyengine.cli.rules_cmd import load_or_exit
+from policyengine.cli.rules_cmd import RULES, load_or_exit
 from policyengine.cli.target_options import as_of_day, as_of_option, use_option
 from policyengine.diagnostics import PolicyEngineError
 

@@ -17,7 +17,7 @@ import click
 from policyengine.cli import output
 from policyengine.cli.exitcodes import ExitCode, for_input, for_verdict
 from policyengine.cli.ledger_cmd import DB, open_ledger
-from policyengine.cli.rules_cmd import load_or_exit
+from policyengine.cli.rules_cmd import RULES, load_or_exit
 from policyengine.cli.target_options import (
     as_of_day,
     as_of_option,
@@ -60,13 +60,7 @@ def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 @target_options
 @as_of_option
 @DB
-@click.option(
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Rule packs to decide with (repeatable; default: the bundled packs).",
-)
+@RULES
 @click.option(
     "--format",
     "fmt",
@@ -109,7 +103,7 @@ def report(ctx: click.Context, /, **options: Any) -> None:
     """
     fmt = _format(options["fmt"], options["output_path"], options["template"])
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    ruleset = load_or_exit(ctx, options["rule_paths"])
+    ruleset = load_or_exit(ctx, options["rules"])
     try:
         built, text = _render(ruleset, options, fmt, now)
     except PolicyEngineError as error:

@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 FORMAT = click.Choice(["text", "json"])
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+RULES = click.option(
+    "--rules",
+    "rules",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Rule packs to decide with (repeatable; default $POLICYENGINE_RULES, else bundled).",
+)
+"""`--rules DIR` of the commands that decide (`check`, `impact`, `report`)."""
 
 
 def rule_paths(paths: tuple[Path, ...]) -> list[Path]:
