@@ -2,7 +2,8 @@
 
 PE1xx: reading a rule file (bytes, YAML). PE2xx: its shape against the rule-pack schema.
 PE3xx: compiling packs (references, overlaps, types). PE4xx: the ledger (its database, manifests,
-cards, outputs files, the hash chain). Codes never change meaning once released;
+cards, outputs files, the hash chain). PE6xx: scanning shards (inputs, field maps, outputs, and the
+problems found in single records). Codes never change meaning once released;
 ``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
 """
 
@@ -73,6 +74,20 @@ LEDGER_SUPERSEDED: Final = "PE418"
 LEDGER_NO_FRONT_MATTER: Final = "PE419"
 LEDGER_BAD_EXPORT: Final = "PE420"
 
+# Scanning shards (PE6xx)
+SCAN_UNREADABLE: Final = "PE601"
+SCAN_FORMAT: Final = "PE602"
+SCAN_FIELD_MAP: Final = "PE603"
+SCAN_CONFIG: Final = "PE604"
+SCAN_SHARE_LIMIT: Final = "PE605"
+SCAN_OUTPUT: Final = "PE606"
+SCAN_MALFORMED: Final = "PE610"
+SCAN_NO_PROVENANCE: Final = "PE611"
+SCAN_UNKNOWN_PROVENANCE: Final = "PE612"
+SCAN_INVALID_PROVENANCE: Final = "PE613"
+SCAN_SHARE_EXCEEDED: Final = "PE614"
+SCAN_AMBIGUOUS_TRACE: Final = "PE615"
+
 CATALOGUE: Final[Mapping[str, str]] = {
     FILE_NOT_FOUND: "a path does not exist or cannot be read",
     NOT_UTF8: "a rule file is not valid UTF-8",
@@ -128,4 +143,16 @@ CATALOGUE: Final[Mapping[str, str]] = {
     LEDGER_SUPERSEDED: "a correction supersedes something it cannot",
     LEDGER_NO_FRONT_MATTER: "a model or dataset card has no usable YAML front matter",
     LEDGER_BAD_EXPORT: "an export file cannot be imported as it is",
+    SCAN_UNREADABLE: "a shard cannot be read: missing, not a file, corrupt or cut short",
+    SCAN_FORMAT: "a shard or output file name does not end in a format scan reads or writes",
+    SCAN_FIELD_MAP: "a field map names an unknown field, or a path that does not fit the records",
+    SCAN_CONFIG: "a scan config file cannot be read, has the wrong shape or lacks the profile",
+    SCAN_SHARE_LIMIT: "a `--max-share` limit is not `FIELD=VALUE:FRACTION`",
+    SCAN_OUTPUT: "an output cannot be written as asked",
+    SCAN_MALFORMED: "a record is not a JSON object, or a provenance field holds no text",
+    SCAN_NO_PROVENANCE: "a record names no provider or model, and no fingerprint traces it",
+    SCAN_UNKNOWN_PROVENANCE: "a record's provider or model is one no rule pack knows",
+    SCAN_INVALID_PROVENANCE: "a record's provenance value does not fit the vocabulary",
+    SCAN_SHARE_EXCEEDED: "a provider's or model's share of the records exceeds its `--max-share`",
+    SCAN_AMBIGUOUS_TRACE: "a record's text matches outputs of generations with different provenance",
 }

@@ -17,6 +17,7 @@ from policyengine.cli import output
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
 from policyengine.cli.ledger_cmd import ledger
 from policyengine.cli.rules_cmd import rules
+from policyengine.cli.scan_cmd import scan
 from policyengine.diagnostics import PolicyEngineError
 
 
@@ -56,6 +57,7 @@ def cli() -> None:
 
 cli.add_command(rules)
 cli.add_command(ledger)
+cli.add_command(scan)
 
 
 def main() -> None:
