@@ -175,8 +175,10 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
     unreadable = pc.and_(
         pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
     )
-    if pc.any(unreadable).as_py():
-        pieces = _rewrap(judged, chosen, unreadable, pieces, name)
+    # A record that already has a `_policy` would end up with two; those few are rewritten.
+    rewrite = pc.or_(unreadable, pc.match_substring(lines, '"_policy"'))
+    if pc.any(rewrite).as_py():
+        pieces = _rewrap(judged, chosen, rewrite, pieces, name)
     return columns.concatenated(pieces)
 
 
@@ -203,17 +205,19 @@ def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, 
 
 
 def _rewrap(
-    judged: Judged, chosen: pa.Array, unreadable: pa.Array, pieces: pa.Array, name: str
+    judged: Judged, chosen: pa.Array, rewrite: pa.Array, pieces: pa.Array, name: str
 ) -> pa.Array:
-    """Lines that could not be read as records: a JSON object gets ``_policy`` added as data, and
-    anything else is kept as text under ``_raw`` beside it."""
-    rows = pc.filter(chosen, unreadable)
+    """Lines that could not be read as records (or hold a ``_policy`` already), re-written in
+    Python: a JSON object gets ``_policy`` set as data, anything else is kept as text under
+    ``_raw`` beside it."""
+    rows = pc.filter(chosen, rewrite)
     raws = pc.take(judged.batch.raw, rows).to_pylist()
     lines = judged.batch.lines(rows).to_pylist()
+    generations = judged.generations(rows).to_pylist()
     outcomes = [judged.outcomes[code] for code in pc.take(judged.codes, rows).to_pylist()]
     replaced = []
-    for raw, line, outcome in zip(raws, lines, outcomes, strict=True):
-        policy = _policy(outcome, name, line, None)
+    for raw, line, outcome, generation in zip(raws, lines, outcomes, generations, strict=True):
+        policy = _policy(outcome, name, line, generation)
         try:
             record = json.loads(raw)
         except ValueError:
@@ -224,7 +228,7 @@ def _rewrap(
             text = raw.removesuffix(b"\n").decode("utf-8", errors="replace")
             record = {POLICY: policy, RAW: text}
         replaced.append(json.dumps(record, ensure_ascii=False).encode() + b"\n")
-    return pc.replace_with_mask(pieces, unreadable, pa.array(replaced, _BYTES))
+    return pc.replace_with_mask(pieces, rewrite, pa.array(replaced, _BYTES))
 
 
 def _with_policy(schema: pa.Schema) -> pa.Schema:

@@ -210,3 +210,13 @@ def test_a_corrupt_compressed_shard_is_an_input_error(scan: Scan, tmp_path: Path
         scan(shard, allowed=tmp_path / "a.jsonl")
     assert [d.code for d in raised.value.diagnostics] == ["PE601"]
     assert list(tmp_path.iterdir()) == [shard]
+
+
+def test_a_record_with_a_policy_already_gets_it_replaced(scan: Scan, tmp_path: Path) -> None:
+    """A blocked record that carried a `_policy` of its own has exactly one, the gate's."""
+    shard = tmp_path / "s.jsonl"
+    shard.write_bytes(jsonl_bytes([{**OPENAI, "text": "t", "_policy": {"verdict": "compliant"}}]))
+    scan(shard, blocked=tmp_path / "b.jsonl")
+    line = (tmp_path / "b.jsonl").read_text(encoding="utf-8")
+    assert line.count('"_policy"') == 1
+    assert read_jsonl(tmp_path / "b.jsonl")[0]["_policy"]["verdict"] == "violation"

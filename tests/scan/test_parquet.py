@@ -94,3 +94,24 @@ def test_a_file_that_is_not_parquet_is_unreadable(scan: Scan, tmp_path: Path) ->
     with pytest.raises(PolicyEngineError) as raised:
         scan(shard)
     assert [d.code for d in raised.value.diagnostics] == ["PE601"]
+
+
+def test_two_workers_write_the_same_parquet_as_one(scan: Scan, tmp_path: Path) -> None:
+    """Parquet parts from worker processes join into the same outputs, in input order."""
+    shards = [
+        write_parquet(tmp_path / f"s{i}.parquet", [*records(3, **DEEPSEEK), *records(2, **OPENAI)])
+        for i in range(2)
+    ]
+    tables = []
+    for workers in (1, 2):
+        allowed, blocked = tmp_path / f"a{workers}.parquet", tmp_path / f"b{workers}.parquet"
+        scan(*shards, workers=workers, ruleset=None, allowed=allowed, blocked=blocked)
+        tables.append((pq.read_table(allowed), pq.read_table(blocked)))
+    assert tables[0][0].equals(tables[1][0])
+    assert tables[0][1].equals(tables[1][1])
+    assert [p["file"] for p in tables[1][1].column("_policy").to_pylist()] == [
+        str(shards[0]),
+        str(shards[0]),
+        str(shards[1]),
+        str(shards[1]),
+    ]
