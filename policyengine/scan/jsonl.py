@@ -124,6 +124,7 @@ def parse_block(
         first_line=first_line,
         raw=lines,
         block=pa.py_buffer(data),
+        mentions_policy=b'"_policy"' in data,
     )
     if blank:
         keep = pc.invert(pc.is_in(columns.arange(count), value_set=pa.array(blank, pa.uint64())))
@@ -165,7 +166,8 @@ def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
     problems: list[str | None] = []
     line_of: list[int] = []
     keep: list[int] = []
-    for row, raw in enumerate(lines.to_pylist()):
+    listed = lines.to_pylist()
+    for row, raw in enumerate(listed):
         if not raw.strip(_BLANK):
             continue
         keep.append(row)
@@ -188,6 +190,7 @@ def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
         first_line=first_line,
         line_of=pa.array(line_of, pa.int64()),
         raw=pc.take(lines, pa.array(keep, pa.int64())),
+        mentions_policy=any(b'"_policy"' in line for line in listed),
     )
 
 

@@ -44,11 +44,9 @@ class Judged:
         }
 
     def take(self, name: str, rows: pa.Array) -> pa.Array:
-        """One attribute of the outcome (``verdict``, ``reason``, …) of the records at ``rows``."""
+        """``verdict``, ``rules`` or ``reason`` of the outcome of the records at ``rows``."""
         values = [getattr(outcome, name) for outcome in self.outcomes]
         kind = pa.list_(pa.string()) if name == "rules" else pa.string()
-        if name == "problem":
-            values = [None if v is None else v.value for v in values]
         return pc.take(pa.array(values, kind), pc.take(self.codes, rows))
 
     def generations(self, rows: pa.Array) -> pa.Array:

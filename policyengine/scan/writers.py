@@ -161,7 +161,8 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
     if not pc.all(closed).as_py():
         trimmed = pc.replace_substring_regex(lines, pattern=r"\}\s*$", replacement="")
         body = pc.if_else(closed, body, trimmed)
-    empty = pc.match_substring_regex(body, r"^\s*\{\s*$")
+    # An object with no keys has no quote in it; a non-empty one has one near its start.
+    empty = pc.invert(pc.match_substring(body, '"'))
     comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
     codes_of = pc.take(judged.codes, chosen)
     heads, tails = zip(
@@ -176,7 +177,9 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
         pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
     )
     # A record that already has a `_policy` would end up with two; those few are rewritten.
-    rewrite = pc.or_(unreadable, pc.match_substring(lines, '"_policy"'))
+    rewrite = unreadable
+    if batch.mentions_policy:
+        rewrite = pc.or_(unreadable, pc.match_substring(lines, f'"{POLICY}"'))
     if pc.any(rewrite).as_py():
         pieces = _rewrap(judged, chosen, rewrite, pieces, name)
     return columns.concatenated(pieces)

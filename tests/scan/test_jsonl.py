@@ -220,3 +220,18 @@ def test_a_record_with_a_policy_already_gets_it_replaced(scan: Scan, tmp_path: P
     line = (tmp_path / "b.jsonl").read_text(encoding="utf-8")
     assert line.count('"_policy"') == 1
     assert read_jsonl(tmp_path / "b.jsonl")[0]["_policy"]["verdict"] == "violation"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["{}", "{ }", '{"text": "t"}  ', '{"text": "t"}\r'],
+    ids=["empty", "spaced", "trailing spaces", "carriage return"],
+)
+def test_blocked_lines_stay_valid_json(scan: Scan, tmp_path: Path, line: str) -> None:
+    """Whatever spacing a blocked object has, its line with `_policy` added is valid JSON."""
+    shard = tmp_path / "s.jsonl"
+    shard.write_bytes(line.encode() + b"\n")
+    scan(shard, blocked=tmp_path / "b.jsonl")
+    (record,) = read_jsonl(tmp_path / "b.jsonl")
+    assert record["_policy"]["verdict"] == "needs_review"
+    assert set(record) - {"_policy"} <= {"text"}
