@@ -115,8 +115,14 @@ EXIT = {
 def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> None:
     """Split shards into records that may be used and records that may not.
 
-    Exit 0 when every record is allowed, 1 for any violation, unreadable record or exceeded share
-    limit, 4 when the rest need review, 2 for bad input.
+    SHARDS are JSON Lines (.jsonl, .jsonl.gz, .jsonl.zst) or Parquet files. Exit 0 when every
+    record is allowed, 1 for any violation, unreadable record or exceeded share limit, 4 when the
+    rest need review, 2 for bad input.
+
+    \b
+    Example:
+      policyengine scan examples/shards/mixed.jsonl --use distillation \\
+        --competes-with openai --allowed ok.jsonl --blocked no.jsonl --report scan.html
     """
     from policyengine import api
     from policyengine.cli.rules_cmd import cache_folder, load_or_exit, rule_paths
