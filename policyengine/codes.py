@@ -2,8 +2,10 @@
 
 PE1xx: reading a rule file (bytes, YAML). PE2xx: its shape against the rule-pack schema.
 PE3xx: compiling packs (references, overlaps, types). PE4xx: the ledger (its database, manifests,
-cards, outputs files, the hash chain). PE5xx: deciding (`check`, `impact`). Codes never change
-meaning once released; ``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
+cards, outputs files, the hash chain). PE5xx: deciding (`check`, `impact`). PE6xx: scanning shards
+(inputs, field maps, outputs, the problems found in single records; PE65x the self-identification
+signatures). PE7xx: reports and their templates. Codes never change meaning once released;
+``docs/error-codes.md`` has one entry per code and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -80,6 +82,20 @@ CHECK_UNVERIFIED: Final = "PE503"
 CHECK_CONTRADICTION: Final = "PE504"
 CHECK_AMBIGUOUS_TARGET: Final = "PE505"
 CHECK_BAD_DOCUMENT: Final = "PE506"
+
+# Scanning shards (PE6xx)
+SCAN_UNREADABLE: Final = "PE601"
+SCAN_FORMAT: Final = "PE602"
+SCAN_FIELD_MAP: Final = "PE603"
+SCAN_CONFIG: Final = "PE604"
+SCAN_SHARE_LIMIT: Final = "PE605"
+SCAN_OUTPUT: Final = "PE606"
+SCAN_MALFORMED: Final = "PE610"
+SCAN_NO_PROVENANCE: Final = "PE611"
+SCAN_UNKNOWN_PROVENANCE: Final = "PE612"
+SCAN_INVALID_PROVENANCE: Final = "PE613"
+SCAN_SHARE_EXCEEDED: Final = "PE614"
+SCAN_AMBIGUOUS_TRACE: Final = "PE615"
 
 # Self-identification signatures (PE65x; the scanner's own codes are PE6xx below PE650)
 SIGNATURE_UNKNOWN_KEY: Final = "PE650"
@@ -172,4 +188,16 @@ CATALOGUE: Final[Mapping[str, str]] = {
     SIGNATURE_DUPLICATE: "a provider, name or company appears twice in the signature file",
     SIGNATURE_EXAMPLE: "a signature example does not match, or a counter-example does",
     SIGNATURE_PLACEHOLDER: "a signature pattern names an unknown `<<placeholder>>` or lacks its own",
+    SCAN_UNREADABLE: "a shard cannot be read: missing, not a file, corrupt or cut short",
+    SCAN_FORMAT: "a shard or output file name does not end in a format scan reads or writes",
+    SCAN_FIELD_MAP: "a field map names an unknown field, or a path that does not fit the records",
+    SCAN_CONFIG: "a scan config file cannot be read, has the wrong shape or lacks the profile",
+    SCAN_SHARE_LIMIT: "a `--max-share` limit is not `FIELD=VALUE:FRACTION`",
+    SCAN_OUTPUT: "an output cannot be written as asked",
+    SCAN_MALFORMED: "a record is not a JSON object, or a provenance field holds no text",
+    SCAN_NO_PROVENANCE: "a record names no provider or model, and no fingerprint traces it",
+    SCAN_UNKNOWN_PROVENANCE: "a record's provider or model is one no rule pack knows",
+    SCAN_INVALID_PROVENANCE: "a record's provenance value does not fit the vocabulary",
+    SCAN_SHARE_EXCEEDED: "a provider's or model's share of the records exceeds its `--max-share`",
+    SCAN_AMBIGUOUS_TRACE: "a record's text matches outputs of generations with different provenance",
 }

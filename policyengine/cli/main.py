@@ -20,6 +20,7 @@ from policyengine.cli.impact_cmd import impact
 from policyengine.cli.ledger_cmd import ledger
 from policyengine.cli.report_cmd import report
 from policyengine.cli.rules_cmd import rules
+from policyengine.cli.scan_cmd import scan
 from policyengine.diagnostics import PolicyEngineError
 
 
@@ -62,6 +63,7 @@ cli.add_command(check)
 cli.add_command(impact)
 cli.add_command(ledger)
 cli.add_command(report)
+cli.add_command(scan)
 
 
 def main() -> None:

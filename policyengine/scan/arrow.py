@@ -1,0 +1,62 @@
+"""The gate as one Arrow batch function, for data frameworks that hand out Arrow batches.
+
+:class:`PolicyColumn` is a picklable callable: Arrow records in, the same records with a
+``_policy`` struct column out (``verdict``, ``rules``, ``reason``, ``file`` (null), ``line`` (the
+row within the batch), ``generation``). It is what the Dask integration maps over partitions, and
+what Ray Data's ``map_batches(fn, batch_format="pyarrow")`` and Spark's ``mapInArrow`` take:
+
+    ds.map_batches(policy, batch_format="pyarrow")                    # Ray Data
+    df.mapInArrow(policy.batches, schema)                             # Spark (pyspark >= 3.3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from policyengine.scan.columns import arange
+from policyengine.scan.gate import Gate
+from policyengine.scan.judge import judge
+from policyengine.scan.parquet import from_arrow
+from policyengine.scan.runner import Settings
+from policyengine.scan.tracing import Tracer
+from policyengine.scan.writers import POLICY, POLICY_TYPE, policy_column
+
+
+class PolicyColumn:
+    """Adds the gate's ``_policy`` column to Arrow record batches or tables."""
+
+    def __init__(self, settings: Settings, tracer: Tracer | None = None) -> None:
+        self.settings = settings
+        self.tracer = tracer
+        self._gate: Gate | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The gate holds compiled rules, which do not pickle; each process loads its own.
+        return {"settings": self.settings, "tracer": self.tracer}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.settings, self.tracer, self._gate = state["settings"], state["tracer"], None
+
+    def gate(self) -> Gate:
+        """The gate, built on first use in this process."""
+        if self._gate is None:
+            self._gate = self.settings.gate()
+        return self._gate
+
+    def __call__(self, records: pa.RecordBatch | pa.Table) -> pa.Table:
+        """``records`` with a ``_policy`` column (an existing one is replaced)."""
+        table = records if isinstance(records, pa.Table) else pa.Table.from_batches([records])
+        batch = from_arrow(table, self.settings.fields, 1, "<batch>", keep=False)
+        judged = judge(batch, self.gate(), self.tracer)
+        if POLICY in table.column_names:
+            table = table.drop_columns([POLICY])
+        column = policy_column(judged, arange(table.num_rows), None)
+        return table.append_column(pa.field(POLICY, POLICY_TYPE), column)
+
+    def batches(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The same for a stream of record batches (Spark's ``mapInArrow``)."""
+        for batch in batches:
+            yield from self(batch).to_batches()

@@ -1,0 +1,193 @@
+"""One outcome per distinct provenance tuple: decided by the rules, or a problem the gate names.
+
+A batch of a million records holds a few hundred distinct tuples; each is decided once here and the
+outcome is mapped back onto the records by the caller. Records whose provenance is missing, unknown
+to the rules or ambiguous take the ``on_unknown`` outcome (review unless asked otherwise); records
+that cannot be read, or whose provenance does not fit the vocabulary, are always blocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, TypeAlias
+
+from policyengine import codes
+from policyengine.evaluate.decision import Decision, ObligationStatus
+from policyengine.evaluate.engine import HUMAN, decide
+from policyengine.facts import FactError, Facts, Value
+from policyengine.rules.operators import Truth
+from policyengine.rules.ruleset import RuleSet
+from policyengine.scan.fields import FACT_OF, PROVENANCE
+
+Key: TypeAlias = tuple[str | None, ...]
+"""A provenance tuple: the PROVENANCE fields, then the tracing generation and the problem."""
+
+INVALID: Final = "invalid"
+"""The verdict of a record that cannot be read or whose provenance does not fit the vocabulary."""
+
+VERDICTS: Final = ("compliant", "violation", "needs_review", INVALID)
+
+
+class OnUnknown(enum.Enum):
+    """What becomes of records whose provenance is missing, ambiguous or unknown to the rules."""
+
+    ALLOW = "allow"
+    REVIEW = "review"
+    DENY = "deny"
+
+
+class Problem(enum.Enum):
+    """Why a record's provenance could not be decided by the rules; each has a diagnostic code."""
+
+    MALFORMED = "malformed"
+    INVALID = "invalid"
+    MISSING = "missing"
+    UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
+
+    @property
+    def code(self) -> str:
+        """The diagnostic code reports show next to examples of the problem."""
+        return {
+            Problem.MALFORMED: codes.SCAN_MALFORMED,
+            Problem.INVALID: codes.SCAN_INVALID_PROVENANCE,
+            Problem.MISSING: codes.SCAN_NO_PROVENANCE,
+            Problem.UNKNOWN: codes.SCAN_UNKNOWN_PROVENANCE,
+            Problem.AMBIGUOUS: codes.SCAN_AMBIGUOUS_TRACE,
+        }[self]
+
+    @property
+    def follows_on_unknown(self) -> bool:
+        """Whether ``on_unknown`` decides such records (else they are always blocked)."""
+        return self in (Problem.MISSING, Problem.UNKNOWN, Problem.AMBIGUOUS)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the gate says of the records with one provenance tuple.
+
+    ``reason`` is short (the rule ids and sections, the facts to record), since every blocked
+    record carries it; ``detail`` adds each deciding rule's rationale, for reports.
+    """
+
+    verdict: str
+    rules: tuple[str, ...]
+    reason: str
+    problem: Problem | None = None
+    detail: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        """Whether such records go to the allowed output."""
+        return self.verdict == "compliant"
+
+
+class Gate:
+    """Decides provenance tuples against one rule set, use and target, remembering each answer."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        target: Mapping[str, Value],
+        activity: str,
+        *,
+        on_unknown: OnUnknown = OnUnknown.REVIEW,
+        as_of: dt.date | None = None,
+    ) -> None:
+        self.ruleset = ruleset
+        self.on_unknown = on_unknown
+        self.as_of = as_of
+        self._base: dict[str, Value] = {**target, "use.activity": activity, "path.hops": 1}
+        self._providers = frozenset(e.entry.provider for e in ruleset.catalog)
+        self._outcomes: dict[Key, Outcome] = {}
+
+    def outcome(self, key: Key) -> Outcome:
+        """The outcome for one provenance tuple (decided on first sight)."""
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = self._decide(key)
+        return found
+
+    def _decide(self, key: Key) -> Outcome:
+        values = dict(zip(PROVENANCE, key, strict=False))
+        generation, problem = key[len(PROVENANCE)], key[len(PROVENANCE) + 1]
+        # INVARIANT: the tracer sets a problem together with the generations it names (ambiguous
+        # text); a reader sets a problem alone (a record that cannot be read).
+        if problem is not None:
+            kind = Problem.AMBIGUOUS if generation is not None else Problem.MALFORMED
+            return self._problem(kind, problem)
+        provider, model = values["provider"], values["model"]
+        if provider is None:
+            return self._problem(Problem.MISSING, "the record names no provider")
+        try:
+            facts = Facts.parse({FACT_OF[n]: v for n, v in values.items() if v is not None})
+        except FactError as error:
+            return self._problem(Problem.INVALID, str(error))
+        day = facts.known.get("source.generated_at")
+        if self.as_of is not None and isinstance(day, dt.date) and day > self.as_of:
+            return self._problem(
+                Problem.INVALID, f"generated on {day}, after the as-of day {self.as_of}"
+            )
+        if provider != HUMAN:
+            unknown = self._unknown(provider, model)
+            if unknown is not None:
+                return unknown
+        decision = decide(self.ruleset, Facts({**self._base, **facts.known}))
+        return Outcome(
+            decision.verdict.value,
+            decision.deciding,
+            brief(decision),
+            detail="; ".join(decision.reasons),
+        )
+
+    def _unknown(self, provider: str, model: str | None) -> Outcome | None:
+        if provider not in self._providers:
+            return self._problem(Problem.UNKNOWN, f"no terms known for provider `{provider}`")
+        if model is None:
+            return self._problem(
+                Problem.MISSING, f"the record names provider `{provider}` but no model"
+            )
+        entries = (e for e in self.ruleset.catalog if e.entry.provider == provider)
+        if not any(entry.matches_model(model) for entry in entries):
+            return self._problem(
+                Problem.UNKNOWN, f"no terms known for provider `{provider}`, model `{model}`"
+            )
+        return None
+
+    def _problem(self, kind: Problem, reason: str) -> Outcome:
+        if not kind.follows_on_unknown:
+            return Outcome(INVALID, (), reason, kind, reason)
+        verdict = {
+            OnUnknown.ALLOW: "compliant",
+            OnUnknown.REVIEW: "needs_review",
+            OnUnknown.DENY: "violation",
+        }[self.on_unknown]
+        if self.on_unknown is OnUnknown.ALLOW:
+            reason += "; allowed as asked for unknown provenance"
+        return Outcome(verdict, (), reason, kind, reason)
+
+
+def brief(decision: Decision) -> str:
+    """The reasons of a decision in short: gaps as they are, each deciding rule by id and section
+    (or the facts it lacks), each unmet or unknown obligation by what it needs."""
+    gaps = decision.reasons[: len(decision.reasons) - len(decision.deciding)]
+    parts = list(gaps) if decision.deciding else list(decision.reasons)
+    deciding = set(decision.deciding)
+    for outcome in decision.outcomes:
+        if outcome.rule_id not in deciding:
+            continue
+        deciding.discard(outcome.rule_id)
+        if outcome.truth is Truth.UNKNOWN:
+            facts = ", ".join(f"`{name}`" for name in outcome.missing) or "the facts it names"
+            parts.append(f"record {facts} to decide `{outcome.rule_id}`")
+        else:
+            parts.append(f"`{outcome.rule_id}` ({outcome.citation.section})")
+    parts += [
+        f"`{check.rule_id}`: {check.detail}"
+        for check in decision.obligations
+        if check.status in (ObligationStatus.UNMET, ObligationStatus.UNKNOWN)
+    ]
+    return "; ".join(parts)

@@ -1,0 +1,240 @@
+"""JSON Lines shards → :class:`Batch` values, block by block, with each record's line and bytes.
+
+The file is read in blocks of whole lines. A block becomes an Arrow array of its lines (each a
+view into the block's bytes, newline included, so that allowed lines are copied out in one take), and ``pyarrow.json`` parses it with an explicit schema naming only the mapped fields, so the
+rest of each record is skipped, not built. Only a block where something is off (a line that is not
+one JSON object, a value of the wrong type, bytes that are not UTF-8) is parsed again line by line
+in Python, to find each bad line and say what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from policyengine.scan import columns
+from policyengine.scan.batch import Batch
+from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, dotted
+from policyengine.scan.formats import Format, open_input, unreadable
+
+BLOCK: Final = 8 << 20
+"""Bytes read at a time; a block holds whole lines, so a longer line makes a longer block."""
+
+_BLANK: Final = b" \t\r\n"
+
+
+def read(
+    path: Path,
+    fmt: Format,
+    fields: FieldMap,
+    *,
+    progress: Callable[[int], None] | None = None,
+    block: int = BLOCK,
+) -> Iterator[Batch]:
+    """The records of a JSON Lines file, one batch per block of lines.
+
+    Raises PolicyEngineError (PE601) when the file cannot be read or decompressed.
+    """
+    options = pj.ParseOptions(
+        explicit_schema=columns.json_schema(fields), unexpected_field_behavior="ignore"
+    )
+    line = 1
+    with open_input(path, fmt) as (stream, raw):
+        seen = 0
+        for data in _blocks(stream, path, block):
+            batch, count = parse_block(data, line, fields, options)
+            line += count
+            if len(batch):
+                yield batch
+            if progress is not None:
+                progress(raw.tell() - seen)
+                seen = raw.tell()
+
+
+def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[bytes]:
+    """Blocks of whole lines, each ending with a newline (one is added to an unterminated end)."""
+    rest = b""
+    while True:
+        try:
+            chunk = stream.read(size)
+        except (OSError, pa.ArrowException) as error:
+            raise unreadable(path, _reason(error)) from None
+        if not chunk:
+            if rest:
+                yield rest + b"\n"
+            return
+        data = rest + chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            rest = data  # one line longer than a block: keep reading until it ends
+            continue
+        rest = data[cut:]
+        yield data[:cut]
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:1].lower() + text[1:]
+
+
+def split_lines(data: bytes) -> pa.Array:
+    """The lines of ``data`` (which ends with a newline) as a large_binary array whose values are
+    ``data`` itself: element i is line i with its newline, and no byte is copied."""
+    buffer = pa.py_buffer(data)
+    whole = pa.Array.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(struct.pack("<qq", 0, len(data))), buffer]
+    )
+    pieces = pc.split_pattern(whole, b"\n").values  # the lines without newlines, and one empty
+    count = len(pieces) - 1
+    # Line i starts where piece i starts plus the i newlines before it.
+    starts = pc.add(
+        columns.offsets(pieces).slice(0, count + 1), pc.cast(columns.arange(count + 1), pa.int64())
+    )
+    return pa.Array.from_buffers(pa.large_binary(), count, [None, starts.buffers()[1], buffer])
+
+
+def parse_block(
+    data: bytes, first_line: int, fields: FieldMap, options: pj.ParseOptions
+) -> tuple[Batch, int]:
+    """The batch of one block and the number of lines it spans."""
+    lines = split_lines(data)
+    count = len(lines)
+    odd = pc.invert(pc.and_(pc.starts_with(lines, "{"), pc.ends_with(lines, "}\n")))
+    blank: list[int] = []
+    for row in pc.indices_nonzero(odd).to_pylist():
+        stripped = lines[row].as_py().strip(_BLANK)
+        if stripped and not (stripped.startswith(b"{") and stripped.endswith(b"}")):
+            return by_line(lines, first_line, fields), count
+        if not stripped:
+            blank.append(row)
+    table = _fast(data, options, count - len(blank))
+    if table is None:
+        return by_line(lines, first_line, fields), count
+    batch = Batch(
+        provenance={},
+        problem=pa.nulls(table.num_rows, pa.string()),
+        text=pa.nulls(0, pa.string()),
+        first_line=first_line,
+        raw=lines,
+        block=pa.py_buffer(data),
+        mentions_policy=b'"_policy"' in data,
+    )
+    if blank:
+        keep = pc.invert(pc.is_in(columns.arange(count), value_set=pa.array(blank, pa.uint64())))
+        positions = pc.indices_nonzero(keep)
+        batch.line_of = pc.add(pc.cast(positions, pa.int64()), first_line)
+        batch.raw, batch.block = pc.take(lines, positions), None
+    try:
+        for name in FIELDS:
+            found = columns.extract(table, fields.path(name))
+            text = found if found is not None else pa.nulls(table.num_rows, pa.string())
+            text.validate(full=True)  # pyarrow.json does not check UTF-8 inside strings
+            if name == "text":
+                batch.text = text
+            else:
+                batch.provenance[name] = text
+    except pa.ArrowInvalid:
+        return by_line(lines, first_line, fields), count
+    return batch, count
+
+
+def _fast(data: bytes, options: pj.ParseOptions, expected: int) -> pa.Table | None:
+    """The block parsed by pyarrow, or None when it refuses it or finds another number of records
+    than there are non-blank lines (two objects on one line, an object across lines)."""
+    try:
+        table = pj.read_json(
+            pa.BufferReader(data),
+            read_options=pj.ReadOptions(use_threads=True, block_size=1 << 20),
+            parse_options=options,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table if table.num_rows == expected else None
+
+
+def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
+    """Parse a block line by line in Python, saying for each bad line what is wrong."""
+    paths = {name: fields.path(name) for name in FIELDS}
+    values: dict[str, list[str | None]] = {name: [] for name in FIELDS}
+    problems: list[str | None] = []
+    line_of: list[int] = []
+    keep: list[int] = []
+    listed = lines.to_pylist()
+    for row, raw in enumerate(listed):
+        if not raw.strip(_BLANK):
+            continue
+        keep.append(row)
+        line_of.append(first_line + row)
+        record, problem = _record(raw.removesuffix(b"\n"))
+        found = {name: _field(record, paths[name]) for name in FIELDS} if problem is None else {}
+        for name in FIELDS:
+            value = found.get(name)
+            if isinstance(value, str) or value is None:
+                values[name].append(value)
+                continue
+            values[name].append(None)
+            if name != "text" and problem is None:
+                problem = f"`{name}` (at `{dotted(paths[name])}`) holds {_kind(value)}, not text"
+        problems.append(problem)
+    return Batch(
+        provenance={name: pa.array(values[name], pa.string()) for name in PROVENANCE},
+        problem=pa.array(problems, pa.string()),
+        text=pa.array(values["text"], pa.string()),
+        first_line=first_line,
+        line_of=pa.array(line_of, pa.int64()),
+        raw=pc.take(lines, pa.array(keep, pa.int64())),
+        mentions_policy=any(b'"_policy"' in line for line in listed),
+    )
+
+
+_MISSING: Final = object()
+
+
+def _record(raw: bytes) -> tuple[Any, str | None]:
+    try:
+        record = json.loads(raw)
+    except UnicodeDecodeError as error:
+        return (
+            None,
+            f"byte {error.object[error.start]:#04x} at column {error.start + 1} is not UTF-8",
+        )
+    except ValueError as error:
+        return None, f"not JSON: {_reason(error)}"
+    if not isinstance(record, dict):
+        return None, f"the line holds {_kind(record)}, not a JSON object"
+    return record, None
+
+
+def _field(record: Any, path: FieldPath) -> object:
+    """The value at ``path``; None where the record lacks it (a JSON null is also None)."""
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(record, list) or not -len(record) <= part < len(record):
+                return None
+            record = record[part]
+        else:
+            if not isinstance(record, dict):
+                return None
+            record = record.get(part)
+    return record
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    return "null"

@@ -1,0 +1,102 @@
+"""Parquet shards → :class:`Batch` values, one per record batch, reading only the columns needed.
+
+A provenance column must hold text (``generated_at`` may also be a date or a timestamp); a column of
+another type is a field-map error (PE603) for the whole file rather than a problem of each record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from policyengine import codes
+from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
+from policyengine.scan import columns
+from policyengine.scan.batch import Batch
+from policyengine.scan.fields import FIELDS, FieldMap, dotted
+from policyengine.scan.formats import unreadable
+
+ROWS: Final = 65_536
+"""Records per batch."""
+
+
+def open_file(path: Path) -> pq.ParquetFile:
+    """The Parquet file; PE601 when it is not one."""
+    try:
+        return pq.ParquetFile(str(path))
+    except (OSError, pa.ArrowException) as error:
+        raise unreadable(
+            path, str(error).splitlines()[0] if str(error) else "not Parquet"
+        ) from None
+
+
+def read(
+    path: Path,
+    fields: FieldMap,
+    *,
+    whole_records: bool,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Batch]:
+    """The records of a Parquet file; with ``whole_records`` each batch keeps every column."""
+    parquet = open_file(path)
+    names = parquet.schema_arrow.names
+    wanted = None if whole_records else sorted({fields.path(n)[0] for n in FIELDS} & set(names))
+    size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
+    row = 1
+    try:
+        for record_batch in parquet.iter_batches(batch_size=ROWS, columns=wanted):
+            yield from_arrow(record_batch, fields, row, str(path), keep=whole_records)
+            row += record_batch.num_rows
+            if progress is not None:
+                progress(size * record_batch.num_rows // total)
+    except (OSError, pa.ArrowException) as error:
+        raise unreadable(path, str(error).splitlines()[0] if str(error) else "corrupt") from None
+
+
+def from_arrow(
+    records: pa.RecordBatch | pa.Table, fields: FieldMap, first_row: int, name: str, *, keep: bool
+) -> Batch:
+    """A batch of in-memory Arrow records (a Parquet batch, a Dask or Ray partition).
+
+    Raises PolicyEngineError (PE603) when a mapped column does not hold text.
+    """
+    rows = records.num_rows
+    values: dict[str, pa.Array] = {}
+    for field in FIELDS:
+        path = fields.path(field)
+        try:
+            found = columns.extract(records, path)
+        except columns.PathConflict as error:
+            raise _misfit(name, field, str(error)) from None
+        if found is None:
+            values[field] = pa.nulls(rows, pa.string())
+            continue
+        text = columns.as_text(found, dates=field == "generated_at")
+        if text is None:
+            raise _misfit(name, field, f"`{dotted(path)}` holds {found.type} values, not text")
+        values[field] = text
+    text_values = values.pop("text")
+    return Batch(
+        provenance=values,
+        problem=pa.nulls(rows, pa.string()),
+        text=text_values,
+        first_line=first_row,
+        records=records if keep else None,
+    )
+
+
+def _misfit(name: str, field: str, why: str) -> PolicyEngineError:
+    return PolicyEngineError(
+        [
+            Diagnostic(
+                codes.SCAN_FIELD_MAP,
+                f"field `{field}`: {why}",
+                Location(name),
+                help="point the field at a text column with `--field NAME=PATH` or a profile",
+            )
+        ]
+    )

@@ -1,0 +1,272 @@
+"""Scanning shards end to end: read, judge, split into outputs, tally; in one process or several.
+
+With ``workers > 1`` the files are spread over processes (started fresh, never forked, since Arrow
+keeps threads). Each worker writes its files' outputs to temporary part files beside the outputs;
+the parent appends them in input order, so the outputs and the report are the same as with one
+process. Whatever fails, no output is left half written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import multiprocessing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policyengine import codes
+from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
+from policyengine.facts import Value
+from policyengine.rules.loader import load_rules
+from policyengine.rules.ruleset import RuleSet
+from policyengine.scan import columns, jsonl, parquet
+from policyengine.scan.batch import Batch
+from policyengine.scan.fields import FieldMap
+from policyengine.scan.formats import (
+    Family,
+    Format,
+    check_output,
+    check_readable,
+    require_format,
+    temporary_beside,
+)
+from policyengine.scan.gate import Gate, OnUnknown
+from policyengine.scan.judge import judge
+from policyengine.scan.summary import Context, FileCount, ScanReport, ShareLimit, Tally, report
+from policyengine.scan.tracing import Tracer
+from policyengine.scan.writers import Sink
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes of input read since the last call."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every process needs to decide records the same way (plain, picklable data)."""
+
+    rules: tuple[str, ...]
+    cache: str | None
+    use: str
+    target: Mapping[str, Value]
+    fields: FieldMap
+    on_unknown: OnUnknown = OnUnknown.REVIEW
+    as_of: dt.date | None = None
+
+    def gate(self, ruleset: RuleSet | None = None) -> Gate:
+        """A gate over ``ruleset``, or over the rules these settings name (loaded once a process)."""
+        if ruleset is None:
+            ruleset = _ruleset(self.rules, self.cache)
+        return Gate(ruleset, self.target, self.use, on_unknown=self.on_unknown, as_of=self.as_of)
+
+
+@functools.cache
+def _ruleset(paths: tuple[str, ...], cache: str | None) -> RuleSet:
+    ruleset, diagnostics = load_rules(paths, cache=Path(cache) if cache else None)
+    if ruleset is None:
+        raise PolicyEngineError(diagnostics)
+    return ruleset
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One input file and its format."""
+
+    path: Path
+    format: Format
+
+
+@dataclass(slots=True)
+class Outputs:
+    """Where allowed and blocked records go (None: not written)."""
+
+    allowed: Path | None = None
+    blocked: Path | None = None
+    formats: dict[str, Format] = field(default_factory=dict)
+
+    def paths(self) -> dict[str, Path]:
+        """The outputs asked for, by name."""
+        found = {"allowed": self.allowed, "blocked": self.blocked}
+        return {name: path for name, path in found.items() if path is not None}
+
+
+def shards(paths: Sequence[Path]) -> list[Shard]:
+    """Check each input exists and has a format its name says (PE601, PE602)."""
+    found = []
+    for path in paths:
+        check_readable(path)
+        found.append(Shard(path, require_format(path, "shard")))
+    return found
+
+
+def check_fields(inputs: Sequence[Shard], fields: FieldMap) -> None:
+    """The field map can be read from JSON Lines (no key read both as an object and not): PE603."""
+    if not any(shard.format.family is Family.JSONL for shard in inputs):
+        return
+    try:
+        columns.json_schema(fields)
+    except columns.PathConflict as error:
+        raise PolicyEngineError(
+            [
+                Diagnostic(
+                    codes.SCAN_FIELD_MAP,
+                    f"the field map cannot be read: {error}",
+                    Location("--field"),
+                    help="map each field to its own path; one key cannot be both text and an object",
+                )
+            ]
+        ) from None
+
+
+def check_outputs(inputs: Sequence[Shard], outputs: Outputs) -> None:
+    """Every output is of the inputs' family and is not an input (PE602, PE606)."""
+    if not outputs.paths():
+        return
+    families = {shard.format.family for shard in inputs}
+    if len(families) > 1:
+        raise PolicyEngineError(
+            [
+                Diagnostic(
+                    codes.SCAN_OUTPUT,
+                    "the shards mix JSON Lines and Parquet, and outputs take one format",
+                    Location("--allowed" if outputs.allowed else "--blocked"),
+                    help="scan each format into its own outputs",
+                )
+            ]
+        )
+    family = families.pop() if families else Family.JSONL
+    for name, path in outputs.paths().items():
+        outputs.formats[name] = check_output(path, [s.path for s in inputs], family)
+
+
+def run(
+    inputs: Sequence[Shard],
+    settings: Settings,
+    *,
+    ruleset: RuleSet | None = None,
+    outputs: Outputs | None = None,
+    tracer: Tracer | None = None,
+    workers: int = 1,
+    limits: Sequence[ShareLimit] = (),
+    progress: Progress | None = None,
+) -> ScanReport:
+    """Scan ``inputs`` and split them into ``outputs``; returns the report."""
+    outputs = outputs or Outputs()
+    with ExitStack() as stack:
+        parallel = workers > 1 and len(inputs) > 1
+        sinks = {
+            name: Sink(path, outputs.formats[name], blocked=name == "blocked", parts=parallel)
+            for name, path in outputs.paths().items()
+        }
+        for sink in sinks.values():
+            stack.callback(sink.discard)
+        if parallel:
+            tally = _parallel(inputs, settings, sinks, tracer, workers, progress)
+        else:
+            gate = settings.gate(ruleset)
+            tally = Tally()
+            for shard in inputs:
+                scan_file(shard, gate, settings.fields, tracer, sinks, tally, progress)
+        # Blocked first: a pipeline that waits for the allowed file finds everything in place.
+        for name in ("blocked", "allowed"):
+            if name in sinks:
+                sinks[name].commit()
+    context = Context(
+        use=settings.use,
+        target=settings.target,
+        fields=settings.fields.describe(),
+        on_unknown=settings.on_unknown.value,
+        as_of=settings.as_of,
+        outputs={name: str(path) for name, path in outputs.paths().items()},
+        limits=limits,
+    )
+    return report(tally, context)
+
+
+def scan_file(
+    shard: Shard,
+    gate: Gate,
+    fields: FieldMap,
+    tracer: Tracer | None,
+    sinks: Mapping[str, Sink],
+    tally: Tally,
+    progress: Progress | None = None,
+) -> None:
+    """Scan one file into ``sinks``, counting into ``tally``."""
+    name = str(shard.path)
+    records = 0
+    for batch in _batches(shard, fields, sinks, progress):
+        judged = judge(batch, gate, tracer)
+        for sink in sinks.values():
+            sink.write(judged, name)
+        records += tally.add(judged, name)
+    tally.files.append(FileCount(path=name, format=str(shard.format), records=records))
+
+
+def _batches(
+    shard: Shard, fields: FieldMap, sinks: Mapping[str, Sink], progress: Progress | None
+) -> Iterator[Batch]:
+    if shard.format.family is Family.JSONL:
+        return jsonl.read(shard.path, shard.format, fields, progress=progress)
+    schema = parquet.open_file(shard.path).schema_arrow
+    for sink in sinks.values():
+        sink.prepare(schema, str(shard.path))
+    return parquet.read(shard.path, fields, whole_records=bool(sinks), progress=progress)
+
+
+def _parallel(
+    inputs: Sequence[Shard],
+    settings: Settings,
+    sinks: Mapping[str, Sink],
+    tracer: Tracer | None,
+    workers: int,
+    progress: Progress | None,
+) -> Tally:
+    """Scan each file in a worker process, then append its parts in input order."""
+    tally = Tally()
+    parts = [{name: temporary_beside(sink.path) for name, sink in sinks.items()} for _ in inputs]
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(_scan_part, shard, settings, tracer, _specs(sinks, part))
+                for shard, part in zip(inputs, parts, strict=True)
+            ]
+            for shard, future, part in zip(inputs, futures, parts, strict=True):
+                tally.merge(future.result())
+                for name, sink in sinks.items():
+                    sink.append(part[name], str(shard.path))
+                if progress is not None:
+                    progress(shard.path.stat().st_size)
+    finally:
+        for part in parts:
+            for path in part.values():
+                path.unlink(missing_ok=True)
+    return tally
+
+
+PartSpec = dict[str, tuple[Path, Format, bool, Path]]
+"""Output name → (path, format, blocked, the part file to write)."""
+
+
+def _specs(sinks: Mapping[str, Sink], part: Mapping[str, Path]) -> PartSpec:
+    return {
+        name: (sink.path, sink.format, sink.blocked, part[name]) for name, sink in sinks.items()
+    }
+
+
+def _scan_part(shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec) -> Tally:
+    """In a worker: scan one file into its part files (closed, never renamed)."""
+    tally = Tally()
+    part = {
+        name: Sink(path, fmt, blocked=blocked, temporary=temporary)
+        for name, (path, fmt, blocked, temporary) in specs.items()
+    }
+    try:
+        scan_file(shard, settings.gate(), settings.fields, tracer, part, tally)
+    finally:
+        for sink in part.values():
+            sink.close()
+    return tally

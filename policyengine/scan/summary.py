@@ -1,0 +1,358 @@
+"""What a scan found: counts kept while scanning (:class:`Tally`) and the report built from them.
+
+:class:`ScanReport` is the stable machine format (``schema_version``); the JSON report is its
+``model_dump``, and the Markdown and HTML reports render the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policyengine import codes
+from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
+from policyengine.facts import Value
+from policyengine.scan.fields import PROVENANCE
+from policyengine.scan.gate import INVALID, VERDICTS, Key, Outcome, Problem
+from policyengine.scan.judge import Judged
+
+EXAMPLES: Final = 20
+"""Problems shown with their line numbers; the rest are counted."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FileCount(_Model):
+    """One shard: its path, format and how many records it held."""
+
+    path: str
+    format: str
+    records: int
+
+
+class Share(_Model):
+    """Records of one provider (or model): how many, their text, their share, how many passed."""
+
+    name: str | None
+    records: int
+    characters: int
+    record_share: float
+    character_share: float
+    allowed: int
+    blocked: int
+
+
+class RuleCount(_Model):
+    """How many records one rule decided."""
+
+    rule: str
+    records: int
+
+
+class Example(_Model):
+    """One record whose provenance could not be decided by the rules, by file and line."""
+
+    file: str
+    line: int
+    code: str
+    problem: str
+    reason: str
+
+
+class Provenance(_Model):
+    """One distinct provenance tuple, the outcome for it, and how many records had it."""
+
+    provider: str | None
+    model: str | None
+    channel: str | None
+    agreement: str | None
+    generated_at: str | None
+    license: str | None
+    generation: str | None
+    records: int
+    verdict: str
+    rules: list[str]
+    reason: str
+    detail: str
+    problem: str | None
+
+
+class Limit(_Model):
+    """A ``--max-share`` limit and what the scan measured for it."""
+
+    field: str
+    value: str
+    max_share: float
+    record_share: float
+    character_share: float
+    exceeded: bool
+
+
+class ScanReport(_Model):
+    """Everything a scan found, in a versioned shape."""
+
+    schema_version: Literal[1] = 1
+    use: str
+    as_of: str | None
+    target: dict[str, object]
+    fields: dict[str, str]
+    on_unknown: str
+    files: list[FileCount]
+    records: int
+    allowed: int
+    blocked: int
+    characters: int
+    traced: int
+    verdicts: dict[str, int]
+    problems: dict[str, int]
+    providers: list[Share]
+    models: list[Share]
+    rules: list[RuleCount]
+    provenance: list[Provenance]
+    examples: list[Example]
+    limits: list[Limit]
+    outputs: dict[str, str]
+    verdict: Literal["compliant", "violation", "needs_review"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShareLimit:
+    """At most ``max_share`` of the records (and of their characters) may have ``field == value``."""
+
+    field: str
+    value: str
+    max_share: float
+
+    @classmethod
+    def parse(cls, text: str) -> ShareLimit:
+        """``provider=openai:0.05`` → a limit; PE605 when the text is not of that form."""
+        name, sep, rest = text.partition("=")
+        value, colon, number = rest.rpartition(":")
+        problem = None
+        if not sep or not colon or not value:
+            problem = "it is not FIELD=VALUE:FRACTION"
+        elif name not in PROVENANCE:
+            problem = f"`{name}` is not a provenance field ({', '.join(PROVENANCE)})"
+        else:
+            try:
+                share = float(number)
+            except ValueError:
+                share = -1.0
+            if not 0.0 <= share <= 1.0:
+                problem = f"`{number}` is not a fraction between 0 and 1"
+        if problem:
+            raise PolicyEngineError(
+                [
+                    Diagnostic(
+                        codes.SCAN_SHARE_LIMIT,
+                        f"bad share limit `{text}`: {problem}",
+                        Location("--max-share"),
+                        help="write e.g. `--max-share provider=openai:0.05` (at most 5% of records)",
+                    )
+                ]
+            )
+        return cls(name, value, float(number))
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts per provenance tuple, outcomes, traced records and the first problem examples."""
+
+    counts: dict[Key, list[int]] = field(default_factory=dict)
+    outcomes: dict[Key, Outcome] = field(default_factory=dict)
+    files: list[FileCount] = field(default_factory=list)
+    examples: list[Example] = field(default_factory=list)
+    traced: int = 0
+
+    def add(self, judged: Judged, name: str) -> int:
+        """Count one judged batch of file ``name``; returns its number of records."""
+        for code, (records, chars) in judged.per_key().items():
+            key = judged.keys[code]
+            row = self.counts.setdefault(key, [0, 0])
+            row[0] += records
+            row[1] += chars
+            self.outcomes[key] = judged.outcomes[code]
+        self.traced += judged.traced
+        if len(self.examples) < EXAMPLES:
+            self._examples(judged, name)
+        return len(judged.batch)
+
+    def _examples(self, judged: Judged, name: str) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flagged = pa.array([o.problem is not None for o in judged.outcomes], pa.bool_())
+        rows = pc.indices_nonzero(pc.take(flagged, judged.codes))
+        rows = rows.slice(0, EXAMPLES - len(self.examples))
+        for line, code in zip(
+            judged.batch.lines(rows).to_pylist(),
+            pc.take(judged.codes, rows).to_pylist(),
+            strict=True,
+        ):
+            outcome = judged.outcomes[code]
+            assert outcome.problem is not None
+            self.examples.append(
+                Example(
+                    file=name,
+                    line=line,
+                    code=outcome.problem.code,
+                    problem=outcome.problem.value,
+                    reason=outcome.reason,
+                )
+            )
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts (of later files: its examples come after these)."""
+        for key, (records, chars) in other.counts.items():
+            row = self.counts.setdefault(key, [0, 0])
+            row[0] += records
+            row[1] += chars
+        self.outcomes.update(other.outcomes)
+        self.files.extend(other.files)
+        self.examples.extend(other.examples[: EXAMPLES - len(self.examples)])
+        self.traced += other.traced
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the scan was asked: the use, the target, the field map, outputs and limits."""
+
+    use: str
+    target: Mapping[str, Value]
+    fields: Mapping[str, str]
+    on_unknown: str
+    as_of: dt.date | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    limits: Sequence[ShareLimit] = ()
+
+
+def report(tally: Tally, context: Context) -> ScanReport:
+    """The report of a finished scan."""
+    items = sorted(tally.counts.items(), key=lambda item: (-item[1][0], _sortable(item[0])))
+    records = sum(count for count, _ in tally.counts.values())
+    chars = sum(c for _, c in tally.counts.values())
+    allowed = sum(n for key, (n, _) in items if tally.outcomes[key].allowed)
+    verdicts = dict.fromkeys(VERDICTS, 0)
+    problems = {p.value: 0 for p in Problem}
+    rules: dict[str, int] = defaultdict(int)
+    for key, (count, _) in items:
+        outcome = tally.outcomes[key]
+        verdicts[outcome.verdict] += count
+        if outcome.problem is not None:
+            problems[outcome.problem.value] += count
+        for rule in outcome.rules:
+            rules[rule] += count
+    limits = [_limit(limit, tally, records, chars) for limit in context.limits]
+    return ScanReport(
+        use=context.use,
+        as_of=context.as_of.isoformat() if context.as_of else None,
+        target={name: _plain(value) for name, value in sorted(context.target.items())},
+        fields=dict(context.fields),
+        on_unknown=context.on_unknown,
+        files=tally.files,
+        records=records,
+        allowed=allowed,
+        blocked=records - allowed,
+        characters=chars,
+        traced=tally.traced,
+        verdicts=verdicts,
+        problems=problems,
+        providers=_shares(tally, 0, records, chars),
+        models=_shares(tally, 1, records, chars),
+        rules=[
+            RuleCount(rule=r, records=n)
+            for r, n in sorted(rules.items(), key=lambda x: (-x[1], x[0]))
+        ],
+        provenance=[_provenance(key, count, tally.outcomes[key]) for key, (count, _) in items],
+        examples=tally.examples,
+        limits=limits,
+        outputs=dict(context.outputs),
+        verdict=_verdict(verdicts, limits),
+    )
+
+
+def _sortable(key: Key) -> tuple[str, ...]:
+    return tuple(part or "" for part in key)
+
+
+def _plain(value: Value) -> object:
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _shares(tally: Tally, index: int, records: int, chars: int) -> list[Share]:
+    grouped: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for key, (count, characters) in tally.counts.items():
+        row = grouped[key[index]]
+        row[0] += count
+        row[1] += characters
+        row[2] += count if tally.outcomes[key].allowed else 0
+    return [
+        Share(
+            name=name,
+            records=count,
+            characters=characters,
+            record_share=_ratio(count, records),
+            character_share=_ratio(characters, chars),
+            allowed=passed,
+            blocked=count - passed,
+        )
+        for name, (count, characters, passed) in sorted(
+            grouped.items(), key=lambda item: (-item[1][0], item[0] or "")
+        )
+    ]
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def _limit(limit: ShareLimit, tally: Tally, records: int, chars: int) -> Limit:
+    index = PROVENANCE.index(limit.field)
+    matching = [counts for key, counts in tally.counts.items() if key[index] == limit.value]
+    record_share = _ratio(sum(c for c, _ in matching), records)
+    character_share = _ratio(sum(c for _, c in matching), chars)
+    return Limit(
+        field=limit.field,
+        value=limit.value,
+        max_share=limit.max_share,
+        record_share=record_share,
+        character_share=character_share,
+        exceeded=max(record_share, character_share) > limit.max_share,
+    )
+
+
+def _provenance(key: Key, count: int, outcome: Outcome) -> Provenance:
+    values = dict(zip(PROVENANCE, key, strict=False))
+    return Provenance(
+        **values,
+        generation=key[len(PROVENANCE)],
+        records=count,
+        verdict=outcome.verdict,
+        rules=list(outcome.rules),
+        reason=outcome.reason,
+        detail=outcome.detail,
+        problem=outcome.problem.value if outcome.problem else None,
+    )
+
+
+def _verdict(
+    verdicts: Mapping[str, int], limits: Iterable[Limit]
+) -> Literal["compliant", "violation", "needs_review"]:
+    if verdicts["violation"] or verdicts[INVALID] or any(limit.exceeded for limit in limits):
+        return "violation"
+    if verdicts["needs_review"]:
+        return "needs_review"
+    return "compliant"

@@ -1,0 +1,268 @@
+"""The allowed and blocked outputs, in the shards' format, written whole or not at all.
+
+Allowed JSON Lines records are copied as the bytes they were read as (a block in which every line
+is allowed is written in one piece). Blocked records carry a ``_policy`` field (JSON Lines) or
+struct column (Parquet): ``verdict``, ``rules``, ``reason``, ``file``, ``line`` and, for records
+traced by fingerprint, ``generation``. A line that is not a JSON object is kept as text under
+``_raw`` beside its ``_policy``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from policyengine import codes
+from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
+from policyengine.scan import columns
+from policyengine.scan.formats import AtomicOutput, Family, Format
+from policyengine.scan.judge import Judged
+
+POLICY: Final = "_policy"
+RAW: Final = "_raw"
+_BYTES = pa.large_binary()
+POLICY_TYPE: Final = pa.struct(
+    [
+        ("verdict", pa.string()),
+        ("rules", pa.list_(pa.string())),
+        ("reason", pa.string()),
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("generation", pa.string()),
+    ]
+)
+
+
+class Sink:
+    """One output file: opened under a temporary name, renamed into place by ``commit``."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: Format,
+        *,
+        blocked: bool,
+        temporary: Path | None = None,
+        parts: bool = False,
+    ) -> None:
+        """``temporary`` names the file to write instead of a fresh hidden one; with ``parts``,
+        a JSON Lines output receives finished parts (already compressed) through ``append``."""
+        self.path, self.format, self.blocked = path, fmt, blocked
+        self.output = AtomicOutput(path, temporary)
+        self._stream: pa.NativeFile | None = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self._first: str | None = None
+        if fmt.family is Family.JSONL:
+            raw = pa.OSFile(str(self.output.temporary), "wb")
+            compress = fmt.codec is not None and not parts
+            self._stream = pa.CompressedOutputStream(raw, fmt.codec) if compress else raw
+
+    def prepare(self, schema: pa.Schema, name: str) -> None:
+        """Open a Parquet output for records of ``schema`` (the first file's schema rules)."""
+        self._open(_with_policy(schema) if self.blocked else schema, name)
+
+    def _open(self, schema: pa.Schema, name: str) -> None:
+        if self._schema is None:
+            self._schema, self._first = schema, name
+            self._parquet = pq.ParquetWriter(str(self.output.temporary), schema)
+        elif not schema.equals(self._schema):
+            raise PolicyEngineError(
+                [
+                    Diagnostic(
+                        codes.SCAN_OUTPUT,
+                        f"cannot write `{self.path}`: the columns of `{name}` differ from those "
+                        f"of `{self._first}`",
+                        Location(name),
+                        help="scan shards with different columns into separate outputs",
+                    )
+                ]
+            )
+
+    def append(self, part: Path, name: str) -> None:
+        """Append a finished part (another process's output for file ``name``)."""
+        if self._stream is not None:
+            with part.open("rb") as source:
+                while chunk := source.read(1 << 22):
+                    self._stream.write(chunk)
+            return
+        table = pq.read_table(str(part))
+        self._open(table.schema, name)
+        assert self._parquet is not None
+        if table.num_rows:
+            self._parquet.write(table)
+
+    def write(self, judged: Judged, name: str) -> None:
+        """Write the batch's allowed records (or its blocked ones)."""
+        rows = judged.allowed if not self.blocked else pc.invert(judged.allowed)
+        if self._stream is not None:
+            data = blocked_jsonl(judged, rows, name) if self.blocked else allowed_jsonl(judged)
+            self._stream.write(data)
+        elif self._parquet is not None:
+            records = judged.batch.records
+            assert records is not None
+            chosen = pc.indices_nonzero(rows)
+            if self.blocked:
+                table = _policy_records(judged, records, chosen, name)
+            else:
+                table = records.take(chosen)
+            if table.num_rows:
+                self._parquet.write(table)
+
+    def close(self) -> None:
+        """Flush and close the file (it stays under its temporary name)."""
+        if self._stream is not None and not self._stream.closed:
+            self._stream.close()
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+    def commit(self) -> None:
+        """Close and rename the file over its path."""
+        self.close()
+        if self.format.family is Family.PARQUET and self._schema is None:
+            pq.write_table(pa.table({}), str(self.output.temporary))
+        self.output.commit()
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; the path keeps what it held before."""
+        try:
+            self.close()
+        finally:
+            self.output.discard()
+
+
+def allowed_jsonl(judged: Judged) -> pa.Buffer:
+    """The allowed records' lines as read, each ending with a newline."""
+    batch = judged.batch
+    assert batch.raw is not None
+    if batch.block is not None and pc.all(judged.allowed).as_py():
+        return batch.block
+    return columns.concatenated(batch.raw.filter(judged.allowed))
+
+
+def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
+    """The blocked records' lines, each with a ``_policy`` field added before its closing brace."""
+    batch = judged.batch
+    assert batch.raw is not None
+    chosen = pc.indices_nonzero(rows)
+    if len(chosen) == 0:
+        return pa.py_buffer(b"")
+    lines = pc.take(batch.raw, chosen)
+    # Drop the closing brace: one byte for most lines, a regex only for those with trailing space.
+    closed = pc.ends_with(lines, "}\n")
+    body = pc.binary_slice(lines, 0, -2)
+    if not pc.all(closed).as_py():
+        trimmed = pc.replace_substring_regex(lines, pattern=r"\}\s*$", replacement="")
+        body = pc.if_else(closed, body, trimmed)
+    # An object with no keys has no quote in it; a non-empty one has one near its start.
+    empty = pc.invert(pc.match_substring(body, '"'))
+    comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
+    codes_of = pc.take(judged.codes, chosen)
+    heads, tails = zip(
+        *(_fragments(o, k[-2], name) for o, k in zip(judged.outcomes, judged.keys, strict=True)),
+        strict=True,
+    )  # cached: a key's fragments are built once per file
+    head = pc.take(pa.array(heads, _BYTES), codes_of)
+    tail = pc.take(pa.array(tails, _BYTES), codes_of)
+    numbers = pc.cast(pc.cast(batch.lines(chosen), pa.string()), _BYTES)
+    pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, pa.scalar(b"", _BYTES))
+    unreadable = pc.and_(
+        pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
+    )
+    # A record that already has a `_policy` would end up with two; those few are rewritten.
+    rewrite = unreadable
+    if batch.mentions_policy:
+        rewrite = pc.or_(unreadable, pc.match_substring(lines, f'"{POLICY}"'))
+    if pc.any(rewrite).as_py():
+        pieces = _rewrap(judged, chosen, rewrite, pieces, name)
+    return columns.concatenated(pieces)
+
+
+def _policy(
+    outcome: Any, name: str | None, line: int | None, generation: str | None
+) -> dict[str, Any]:
+    """The ``_policy`` value of one record, keys in the order the Parquet struct has them."""
+    return {
+        "verdict": outcome.verdict,
+        "rules": list(outcome.rules),
+        "reason": outcome.reason,
+        "file": name,
+        "line": line,
+        "generation": generation,
+    }
+
+
+@functools.lru_cache(maxsize=4096)
+def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, bytes]:
+    """The JSON of ``"_policy": {…}`` for one outcome, cut where each record's line number goes."""
+    text = json.dumps({POLICY: _policy(outcome, name, 0, generation)}, ensure_ascii=False)
+    head, _, tail = text[1:].partition('"line": 0')
+    return (head + '"line": ').encode(), (tail + "\n").encode()
+
+
+def _rewrap(
+    judged: Judged, chosen: pa.Array, rewrite: pa.Array, pieces: pa.Array, name: str
+) -> pa.Array:
+    """Lines that could not be read as records (or hold a ``_policy`` already), re-written in
+    Python: a JSON object gets ``_policy`` set as data, anything else is kept as text under
+    ``_raw`` beside it."""
+    rows = pc.filter(chosen, rewrite)
+    raws = pc.take(judged.batch.raw, rows).to_pylist()
+    lines = judged.batch.lines(rows).to_pylist()
+    generations = judged.generations(rows).to_pylist()
+    outcomes = [judged.outcomes[code] for code in pc.take(judged.codes, rows).to_pylist()]
+    replaced = []
+    for raw, line, outcome, generation in zip(raws, lines, outcomes, generations, strict=True):
+        policy = _policy(outcome, name, line, generation)
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = None
+        if isinstance(record, dict):
+            record[POLICY] = policy
+        else:
+            text = raw.removesuffix(b"\n").decode("utf-8", errors="replace")
+            record = {POLICY: policy, RAW: text}
+        replaced.append(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+    return pc.replace_with_mask(pieces, rewrite, pa.array(replaced, _BYTES))
+
+
+def _with_policy(schema: pa.Schema) -> pa.Schema:
+    if POLICY in schema.names:
+        schema = schema.remove(schema.get_field_index(POLICY))
+    return schema.append(pa.field(POLICY, POLICY_TYPE))
+
+
+def _policy_records(judged: Judged, records: Any, chosen: pa.Array, name: str) -> pa.Table:
+    """The blocked Parquet records with their ``_policy`` column."""
+    table = records.take(chosen)
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_batches([table])
+    if POLICY in table.column_names:
+        table = table.drop_columns([POLICY])
+    policy = policy_column(judged, chosen, name)
+    return table.append_column(pa.field(POLICY, POLICY_TYPE), policy)
+
+
+def policy_column(judged: Judged, rows: pa.Array, name: str | None) -> pa.Array:
+    """The ``_policy`` struct of the records at ``rows``."""
+    count = len(rows)
+    names = pa.repeat(pa.scalar(name, pa.string()), count)
+    return pa.StructArray.from_arrays(
+        [
+            judged.take("verdict", rows),
+            judged.take("rules", rows),
+            judged.take("reason", rows),
+            names,
+            judged.batch.lines(rows),
+            judged.generations(rows),
+        ],
+        fields=list(POLICY_TYPE),
+    )
