@@ -58,7 +58,13 @@ def snapshot(connection: Connection, artifact_id: str) -> Lineage:
 
 
 def walked(found: lineage.Graph) -> dict[str, list[Edge]]:
-    """The edges a snapshot walks, by downstream id, in recorded order."""
+    """The edges a snapshot walks, by downstream id, in recorded order.
+
+    A generation's ``generated_by`` edge is walked only when the model that generated it has a
+    recorded lineage of its own (a run, base models): then the model's sources are the
+    generation's sources. A generation of a model recorded without one (a third party's) is a
+    source itself, with its own facts.
+    """
     upstream: dict[str, list[Edge]] = {}
     for edge in found.edges:
         edges = upstream.get(edge.downstream.id)
@@ -66,6 +72,14 @@ def walked(found: lineage.Graph) -> dict[str, list[Edge]]:
             upstream[edge.downstream.id] = [edge]
         else:
             edges.append(edge)
+    makers = [
+        (node, edges)
+        for node, edges in upstream.items()
+        if edges[0].relation is Relation.GENERATED_BY
+    ]
+    for node, edges in makers:
+        if not any(edge.upstream.id in upstream for edge in edges):
+            del upstream[node]
     return upstream
 
 
