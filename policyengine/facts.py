@@ -327,6 +327,7 @@ class Relation(enum.Enum):
     TRAINED_BY = "trained_by"  # a model is the result of a run
     USE = "use"  # an artifact was used on another (evaluation, filtering, …)
     SUPERSEDED_BY = "superseded_by"  # a corrected entry replaced this one
+    GENERATED_BY = "generated_by"  # a generation's outputs came from a model the ledger records
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -114,6 +114,11 @@ def agreement(db: str, as_of: Any, **fields: Any) -> None:
     metavar="ID",
     help="Agreement the outputs came under (default: the public terms).",
 )
+@click.option(
+    "--by-model",
+    metavar="ID",
+    help="The ledger's model that generated the outputs, when the ledger records it (our own model).",
+)
 @click.option("--generated-from", required=True, metavar="DATE")
 @click.option("--generated-until", required=True, metavar="DATE")
 @click.option("--records", required=True, type=int, help="How many outputs the job produced.")

@@ -125,12 +125,18 @@ class Agreement(_Entity):
 
 
 class Generation(_Entity):
-    """One job that produced outputs of a provider's model."""
+    """One job that produced outputs of a provider's model.
+
+    ``by_model`` names the ledger's record of that model, when it has one: then the generation's
+    lineage continues through the model (outputs of a model we trained carry what it was trained
+    on), and a model can be traced across any number of such hops.
+    """
 
     provider: Provider
     model: Text
     channel: Channel
     agreement: Id | None = None
+    by_model: Id | None = None
     generated_from: dt.date
     generated_until: dt.date
     records: Count
@@ -143,6 +149,8 @@ class Generation(_Entity):
         found = super().references()
         if self.agreement is not None:
             found.append(("agreement", self.agreement, (ArtifactKind.AGREEMENT,)))
+        if self.by_model is not None:
+            found.append(("by_model", self.by_model, (ArtifactKind.MODEL,)))
         return found
 
     def happened(self) -> list[tuple[str, dt.date]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,15 +44,15 @@ _REACH: Final = {
 _NEAR: Final = {"upstream": "e.downstream_id", "downstream": "e.upstream_id"}
 _FAR: Final = {"upstream": "e.upstream_id", "downstream": "e.downstream_id"}
 
-# Each edge comes with its far end's kind and, for a generation (the bulk of any lineage), its
-# recorded facts; the near end is the root or the far end of another edge. Models and datasets are
-# few, and their facts are read by id afterwards.
+# Each edge comes with its far end's kind, or, for a generation (the bulk of any lineage), NULL and
+# the generation's recorded values as one JSON array: one text per row that is cheap to fetch and to
+# look up, since most generations of a large lineage were recorded alike. The near end is the root
+# or the far end of another edge. Models and datasets are few; their facts are read by id afterwards.
 _SELECT: Final = """
 SELECT e.downstream_id, e.upstream_id, e.external, e.external_provider, e.external_license,
        e.relation, e.transform, e.activity, e.records,
-       CASE WHEN g.id IS NULL THEN (SELECT a.kind FROM ledger_artifacts a WHERE a.id = {far})
-            ELSE 'generation' END,
-       g.provider, g.model, g.channel, g.agreement_id, g.generated_from, g.generated_until,
+       CASE WHEN g.id IS NULL THEN (SELECT a.kind FROM ledger_artifacts a WHERE a.id = {far}) END,
+       CASE WHEN g.id IS NOT NULL THEN {values} END,
        e.entry_seq, e.position
 FROM ledger_edges e JOIN reach r ON {near} = r.id
 LEFT JOIN generations g ON g.id = {far}
@@ -60,7 +61,15 @@ WHERE {live}
 # No ORDER BY: it would make SQLite scan every edge of the ledger in key order instead of starting
 # from the reached nodes; the rows are sorted in Python instead.
 
-_RECORDED: Final = itemgetter(16, 17)
+_VALUES: Final = {
+    "sqlite": "json_array({columns})",
+    "postgresql": "CAST(json_build_array({columns}) AS TEXT)",
+}
+_COLUMNS: Final = (
+    "g.provider, g.model, g.channel, g.agreement_id, g.generated_from, g.generated_until"
+)
+
+_RECORDED: Final = itemgetter(11, 12)
 _RELATIONS: Final = {r.value: r for r in Relation}
 _ACTIVITIES: Final = {a.value: a for a in Activity}
 _KINDS: Final = {k.value: k for k in ArtifactKind}
@@ -112,9 +121,11 @@ def kind_of(connection: Connection, artifact_id: str) -> ArtifactKind | None:
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many acyclic objects.
 
-    A lineage of 100,000 sources allocates millions of tuples and small objects, none in a
-    reference cycle; left on, the collector rescans the growing heap again and again (about a
-    third of the time). Reference counting still frees everything as usual.
+    A lineage of 100,000 sources allocates a million small objects, none in a reference cycle;
+    left on, the collector rescans the growing heap again and again. Reference counting still frees
+    everything as usual. On the way out, what was built goes straight to the oldest generation
+    (``freeze`` then ``unfreeze``), so that the first young collection afterwards does not walk all
+    of it at once; this is skipped when someone else keeps objects frozen, not to thaw them.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -122,6 +133,9 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
@@ -132,54 +146,70 @@ def graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Gr
 
 
 def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Graph:
-    sql = (
-        "WITH RECURSIVE "
-        + _REACH[direction]
-        + _SELECT.format(near=_NEAR[direction], far=_FAR[direction], live=_LIVE)
+    as_json = _VALUES[connection.dialect.name].format(columns=_COLUMNS)
+    select = _SELECT.format(near=_NEAR[direction], far=_FAR[direction], live=_LIVE, values=as_json)
+    result = connection.execute(
+        text("WITH RECURSIVE " + _REACH[direction] + select), {"root": root.id}
     )
-    result = connection.execute(text(sql), {"root": root.id})
     # The driver's plain tuples: a large lineage is 100,000s of rows, read by position only.
     rows: list[Any] = list(result.cursor.fetchall()) if result.cursor else []
     result.close()
     rows.sort(key=_RECORDED)
     refs: dict[str | None, ArtifactRef] = {root.id: root}
-    found = Graph(root, direction, ())
-    dates: dict[Any, Any] = {None: None}
+    generations: dict[str, tuple[Any, ...]] = {}
+    others: dict[str, dict[str, Any]] = {}
+    by_kind: dict[ArtifactKind, list[str]] = {ArtifactKind.MODEL: [], ArtifactKind.DATASET: []}
+    if root.kind in by_kind:
+        by_kind[root.kind].append(root.id)
+    # Generations recorded alike (same provider, model, channel, agreement and days) share one
+    # tuple of values, and so one Facts in the snapshot.
+    alike: dict[str, tuple[Any, ...]] = {}
+    dates: dict[str, dt.date] = {}
     far = 1 if direction == "upstream" else 0
     for row in rows:  # every far end first, so that each near end is known below
         far_id = row[far] or f"external:{row[2]}"
-        if far_id not in refs:
-            kind = _KINDS[row[9]] if row[9] else ArtifactKind.EXTERNAL
-            refs[far_id] = ArtifactRef(kind, far_id)
-            if kind is ArtifactKind.GENERATION:
-                found.generations[far_id] = (
-                    *row[10:14],
-                    _date(row[14], dates),
-                    _date(row[15], dates),
-                )
-            elif kind is ArtifactKind.EXTERNAL:
-                found.others[far_id] = {"name": row[2], "provider": row[3], "license": row[4]}
-    edges = [
-        Edge(
-            refs[row[0]],
-            refs[row[1] or f"external:{row[2]}"],
-            _RELATIONS[row[5]],
-            row[6],
-            row[8],
-            _ACTIVITIES[row[7]] if row[7] else None,
-        )
-        for row in rows
-    ]
-    _add_facts(connection, found.others, refs)
-    return Graph(root, direction, tuple(edges), found.generations, found.others)
+        if far_id in refs:
+            continue
+        recorded = row[10]
+        if recorded is not None:
+            refs[far_id] = ArtifactRef(ArtifactKind.GENERATION, far_id)
+            values = alike.get(recorded)
+            if values is None:
+                values = alike[recorded] = _generation(recorded, dates)
+            generations[far_id] = values
+            continue
+        kind = _KINDS[row[9]] if row[9] else ArtifactKind.EXTERNAL
+        refs[far_id] = ArtifactRef(kind, far_id)
+        if kind is ArtifactKind.EXTERNAL:
+            others[far_id] = {"name": row[2], "provider": row[3], "license": row[4]}
+        elif kind in by_kind:
+            by_kind[kind].append(far_id)
+    relations, activities = _RELATIONS, _ACTIVITIES
+    edges = tuple(
+        [
+            Edge(
+                refs[row[0]],
+                refs[row[1] or f"external:{row[2]}"],
+                relations[row[5]],
+                row[6],
+                row[8],
+                activities[row[7]] if row[7] else None,
+            )
+            for row in rows
+        ]
+    )
+    _add_facts(connection, others, by_kind)
+    return Graph(root, direction, edges, generations, others)
 
 
 def _add_facts(
-    connection: Connection, others: dict[str, dict[str, Any]], refs: dict[str | None, ArtifactRef]
+    connection: Connection,
+    others: dict[str, dict[str, Any]],
+    by_kind: dict[ArtifactKind, list[str]],
 ) -> None:
     """Fill in the recorded facts of the models and datasets of a graph (few; read by id)."""
     for kind, sql in _FACTS_OF.items():
-        ids = [i for i, ref in refs.items() if i is not None and ref.kind is kind]
+        ids = by_kind[kind]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             params = {f"p{n}": v for n, v in enumerate(chunk)}
@@ -222,12 +252,15 @@ def current(connection: Connection, artifact_id: str) -> str:
     return str(row.id) if row else artifact_id
 
 
-def _date(value: Any, dates: dict[Any, Any]) -> dt.date | None:
-    # Raw SQL on SQLite returns dates as ISO text, PostgreSQL as dates; many rows share a day.
-    found: dt.date | None = dates.get(value, _MISSING)
-    if found is _MISSING:
-        found = dates[value] = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+def _generation(recorded: str, dates: dict[str, dt.date]) -> tuple[Any, ...]:
+    """A generation's values in :data:`GENERATION_FACTS` order, from the query's JSON array."""
+    provider, model, channel, agreement, start, end = json.loads(recorded)
+    return (provider, model, channel, agreement, _date(start, dates), _date(end, dates))
+
+
+def _date(value: str, dates: dict[str, dt.date]) -> dt.date:
+    # Both backends render dates in JSON as ISO text; many generations share a day.
+    found = dates.get(value)
+    if found is None:
+        found = dates[value] = dt.date.fromisoformat(value)
     return found
-
-
-_MISSING: Final = object()

@@ -68,6 +68,10 @@ def plan(
     fresh = [x for x in unique if not _recorded(connection, x, existing, report)]
     known = {**existing, **{x.id: e.kind_of(x) for x in fresh}}
     for entity in fresh:
+        for _, ref, kinds in entity.references():
+            if ref not in known:  # an error follows: find what it may have meant to name
+                known.update(neighbours(connection, ref, kinds))
+    for entity in fresh:
         for problem in checks.check(entity, known, as_of=as_of):
             report(entity, problem)
     _supersessions(connection, fresh, report)
@@ -88,6 +92,24 @@ def artifact_kinds(connection: Connection, ids: Iterable[str]) -> dict[str, Arti
         params = {f"p{i}": v for i, v in enumerate(chunk)}
         marks = ", ".join(f":p{i}" for i in range(len(chunk)))
         sql = f"SELECT id, kind FROM ledger_artifacts WHERE id IN ({marks})"
+        for row in connection.execute(text(sql), params):
+            found[row.id] = ArtifactKind(row.kind)
+    return found
+
+
+def neighbours(
+    connection: Connection, ref: str, kinds: Sequence[ArtifactKind], *, each_side: int = 10
+) -> dict[str, ArtifactKind]:
+    """Recorded ids of ``kinds`` next to ``ref`` in id order, where a misspelling of an id mostly
+    sorts: the candidates for a "did you mean" (the ledger may hold too many ids to rank all)."""
+    params: dict[str, Any] = {"ref": ref, "n": each_side}
+    params.update({f"k{i}": kind.value for i, kind in enumerate(kinds)})
+    marks = ", ".join(f":k{i}" for i in range(len(kinds)))
+    found: dict[str, ArtifactKind] = {}
+    for side in (">= :ref ORDER BY id", "< :ref ORDER BY id DESC"):
+        sql = (
+            f"SELECT id, kind FROM ledger_artifacts WHERE kind IN ({marks}) AND id {side} LIMIT :n"
+        )
         for row in connection.execute(text(sql), params):
             found[row.id] = ArtifactKind(row.kind)
     return found

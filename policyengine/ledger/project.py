@@ -208,6 +208,10 @@ def _edges(entity: e.Entity) -> list[dict[str, Any]]:
             activity = _value(_RELATION_ACTIVITY.get(relation)) if relation else None
             found += [_edge(down, m, Relation.BASE_MODEL, activity) for m in entity.base_models]
             return found
+        case e.Generation():
+            if entity.by_model is None:
+                return []
+            return [_edge(down, entity.by_model, Relation.GENERATED_BY, None)]
         case e.Use():
             return [
                 _edge(

@@ -8,7 +8,6 @@ rather than vanishing.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,54 +50,92 @@ def snapshot(connection: Connection, artifact_id: str) -> Lineage:
     root = ArtifactRef(kind, artifact_id)
     with lineage.paused_gc():
         found = lineage.graph(connection, root, "upstream")
-        target = _target_facts(connection, lineage.current(connection, artifact_id), found)
-        return Lineage(root, target, tuple(sources(found)))
-
-
-def sources(found: lineage.Graph) -> Iterator[UpstreamSource]:
-    """Each (source, path) pair of an upstream graph, depth first, in recorded order."""
-    upstream: dict[str, list[Edge]] = defaultdict(list)
-    for edge in found.edges:
-        upstream[edge.downstream.id].append(edge)
-    facts_of: dict[Any, Facts] = {}
-    # Iterative depth-first walk; each frame is (node, path so far, models passed on the way).
-    stack: list[tuple[ArtifactRef, tuple[Edge, ...], int]] = [(found.root, (), 0)]
-    while stack:
-        node, path, models = stack.pop()
-        edges = upstream.get(node.id)
-        if not edges:
-            if path:
-                yield _source(node, path, models + 1, found, facts_of)
-            continue
-        on_path = {found.root.id, *(e.upstream.id for e in path)}
-        if path and node.kind is ArtifactKind.MODEL:
-            models += 0 if edges[0].relation is Relation.SUPERSEDED_BY else 1
-        stack.extend(
-            (edge.upstream, (*path, edge), models)
-            for edge in reversed(edges)
-            if edge.upstream.id not in on_path  # a tampered ledger may hold a cycle
+        upstream = walked(found)
+        target = _target_facts(
+            connection, lineage.current(connection, artifact_id), found, upstream
         )
+        return Lineage(root, target, tuple(sources(found, upstream)))
 
 
-def _source(
-    node: ArtifactRef,
-    path: tuple[Edge, ...],
-    hops: int,
+def walked(found: lineage.Graph) -> dict[str, list[Edge]]:
+    """The edges a snapshot walks, by downstream id, in recorded order.
+
+    A generation's ``generated_by`` edge is walked only when the model that generated it has a
+    recorded lineage of its own (a run, base models): then the model's sources are the
+    generation's sources. A generation of a model recorded without one (a third party's) is a
+    source itself, with its own facts.
+    """
+    upstream: dict[str, list[Edge]] = {}
+    for edge in found.edges:
+        edges = upstream.get(edge.downstream.id)
+        if edges is None:
+            upstream[edge.downstream.id] = [edge]
+        else:
+            edges.append(edge)
+    makers = [
+        (node, edges)
+        for node, edges in upstream.items()
+        if edges[0].relation is Relation.GENERATED_BY
+    ]
+    for node, edges in makers:
+        if not any(edge.upstream.id in upstream for edge in edges):
+            del upstream[node]
+    return upstream
+
+
+def sources(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> Iterator[UpstreamSource]:
+    """Each (source, path) pair of an upstream graph, depth first, in recorded order."""
+    root = found.root
+    first = upstream.get(root.id)
+    if not first:
+        return
+    generations = found.generations
+    # One Facts (and window) per distinct provenance: generations recorded alike share the same
+    # tuple of values; any other source is keyed by its id.
+    shared: dict[Any, tuple[Facts, Any]] = {}
+    on_path = {root.id}
+    # Iterative depth-first walk; each frame is (edges left to follow, path so far, hops so far).
+    # A leaf is yielded as soon as it is met, so most sources never get a frame of their own.
+    stack: list[tuple[Iterator[Edge], tuple[Edge, ...], int]] = [(iter(first), (), 1)]
+    while stack:
+        edges, path, hops = stack[-1]
+        edge = next(edges, None)
+        if edge is None:
+            stack.pop()
+            if path:
+                on_path.discard(path[-1].upstream.id)
+            continue
+        node = edge.upstream
+        if node.id in on_path:  # a tampered ledger may hold a cycle
+            continue
+        onward = upstream.get(node.id)
+        if onward is None:
+            values = generations.get(node.id)
+            known = shared.get(node.id if values is None else values)
+            if known is None:
+                known = _known(found, node.id, values, shared)
+            yield UpstreamSource(node, known[0], (*path, edge), hops, known[1])
+            continue
+        if node.kind is ArtifactKind.MODEL and onward[0].relation is not Relation.SUPERSEDED_BY:
+            hops += 1  # one more model generation between the target and what lies beyond
+        on_path.add(node.id)
+        stack.append((iter(onward), (*path, edge), hops))
+
+
+def _known(
     found: lineage.Graph,
-    facts_of: dict[Any, Facts],
-) -> UpstreamSource:
-    values = found.generations.get(node.id)
-    if values is not None:
-        # Many generations share provider, model, channel, agreement and day: one Facts each.
-        key = values[:5]
-        facts = facts_of.get(key)
-        if facts is None:
-            facts = facts_of[key] = _facts(dict(zip(lineage.GENERATION_FACTS, values, strict=True)))
-        return UpstreamSource(node, facts, path, hops, values[4:6])
-    facts = facts_of.get(node.id)
-    if facts is None:
-        facts = facts_of[node.id] = _facts(found.others.get(node.id, {}))
-    return UpstreamSource(node, facts, path, hops)
+    node_id: str,
+    values: tuple[Any, ...] | None,
+    shared: dict[Any, tuple[Facts, Any]],
+) -> tuple[Facts, Any]:
+    """The Facts and window of a source, made once per distinct provenance."""
+    known: tuple[Facts, Any]
+    if values is None:
+        known = shared[node_id] = (_facts(found.others.get(node_id, {})), None)
+    else:
+        facts = _facts(dict(zip(lineage.GENERATION_FACTS, values, strict=True)))
+        known = shared[values] = (facts, values[4:6])
+    return known
 
 
 def _facts(attributes: dict[str, Any]) -> Facts:
@@ -110,11 +147,16 @@ def _facts(attributes: dict[str, Any]) -> Facts:
     return Facts(known)
 
 
-def _target_facts(connection: Connection, artifact_id: str, found: lineage.Graph) -> Facts:
+def _target_facts(
+    connection: Connection,
+    artifact_id: str,
+    found: lineage.Graph,
+    upstream: dict[str, list[Edge]],
+) -> Facts:
     """Facts of the target itself (its newest correction when it was superseded)."""
     model = connection.execute(select(ModelRow.__table__).where(ModelRow.id == artifact_id)).first()
     if model is not None:
-        return Facts(_model_facts(model, _base_model(found)))
+        return Facts(_model_facts(model, _base_model(found, upstream)))
     dataset = connection.execute(
         select(DatasetRow.__table__).where(DatasetRow.id == artifact_id)
     ).first()
@@ -141,16 +183,13 @@ def _model_facts(model: Any, base_model: str | None) -> dict[str, Value]:
     return known
 
 
-def _base_model(found: lineage.Graph) -> str | None:
+def _base_model(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> str | None:
     """The name of the model the target started from: its own base model, else its run's."""
-    via_run = {
-        e.upstream.id
-        for e in found.edges
-        if e.downstream == found.root and e.relation is Relation.TRAINED_BY
-    }
-    for holders in ({found.root.id}, via_run):
-        for edge in found.edges:
-            if edge.downstream.id in holders and edge.relation is Relation.BASE_MODEL:
+    own = upstream.get(found.root.id, [])
+    via_run = [e.upstream.id for e in own if e.relation is Relation.TRAINED_BY]
+    for holder in (found.root.id, *via_run):
+        for edge in upstream.get(holder, []):
+            if edge.relation is Relation.BASE_MODEL:
                 name = found.facts_of(edge.upstream.id).get("model")
                 return str(name) if name else edge.upstream.id
     return None

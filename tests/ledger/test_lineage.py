@@ -177,3 +177,25 @@ def test_unknown_ids_are_a_diagnostic(example: Ledger) -> None:
     with pytest.raises(PolicyEngineError) as error:
         example.lineage("nope")
     assert [d.code for d in error.value.diagnostics] == ["PE407"]
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["nothing frozen", "caller froze objects"])
+def test_objects_built_with_the_collector_paused_go_to_the_oldest_generation(frozen: bool) -> None:
+    """A large snapshot is not walked by the next young collection; others' frozen objects stay."""
+    import gc
+
+    from policyengine.ledger.lineage import paused_gc
+
+    if frozen:
+        gc.freeze()
+    before = gc.get_freeze_count()
+    try:
+        with paused_gc():
+            built = [object()]
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == before
+        oldest = gc.get_objects(generation=2)
+        assert any(o is built for o in oldest) is not frozen
+    finally:
+        gc.unfreeze()
