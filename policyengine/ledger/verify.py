@@ -23,7 +23,7 @@ from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location
 from policyengine.ledger import chain
 from policyengine.ledger.chain import GENESIS, Link
-from policyengine.ledger.models import PROJECTIONS, Base, FingerprintRow, row_key
+from policyengine.ledger.models import PROJECTIONS, Base, Entry, FingerprintRow, row_key
 from policyengine.ledger.project import OUTPUTS, project
 
 
@@ -224,28 +224,48 @@ def verify_chain(connection: Connection) -> Verification:
     """
     result = Verification()
     previous = GENESIS
-    dumps = json.dumps
-    sha256 = hashlib.sha256
-    with closing(chain.links(connection)) as stored:
-        for expected_seq, link in enumerate(stored, 1):
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    rows = connection.execute(
+        select(
+            Entry.seq,
+            Entry.kind,
+            Entry.subject,
+            Entry.recorded_at,
+            Entry.payload,
+            Entry.prev_hash,
+            Entry.hash,
+        )
+        .order_by(Entry.seq)
+        .execution_options(yield_per=5000)
+    )
+    with closing(rows):
+        for expected_seq, row in enumerate(rows, 1):
+            seq, kind, subject, recorded_at, payload, prev_hash, digest = row
             body = (
-                '{"kind":' + dumps(link.kind, ensure_ascii=False)
-                + ',"payload":' + link.payload
-                + ',"recorded_at":' + dumps(link.recorded_at, ensure_ascii=False)
-                + ',"seq":' + str(link.seq)
-                + ',"subject":' + dumps(link.subject, ensure_ascii=False) + "}"
+                '{"kind":' + _string(kind) + ',"payload":' + payload
+                + ',"recorded_at":' + _string(recorded_at) + ',"seq":' + str(seq)
+                + ',"subject":' + _string(subject) + "}"
             )  # fmt: skip
-            fine = (
-                link.seq == expected_seq
-                and link.prev_hash == previous
-                and sha256(bytes.fromhex(previous) + body.encode("utf-8")).hexdigest() == link.hash
-            )
-            if not fine:
+            if (
+                seq != expected_seq
+                or prev_hash != previous
+                or sha256(fromhex(previous) + body.encode("utf-8")).hexdigest() != digest
+            ):
+                link = Link(*row)
                 problem = (
                     _problem(link, expected_seq, previous) or "its content does not match its hash"
                 )
                 result.diagnostics.append(_broken(link, problem))
                 return result
-            previous = link.hash
-            result.entries, result.head = link.seq, link.hash
+            previous = digest
+        result.entries, result.head = (
+            (expected_seq, previous) if previous != GENESIS else (0, GENESIS)
+        )
     return result
+
+
+def _string(text: str) -> str:
+    """``text`` as canonical JSON: kinds, ids and timestamps need no escaping, others may."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return '"' + text + '"'
+    return json.dumps(text, ensure_ascii=False)

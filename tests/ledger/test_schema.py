@@ -125,3 +125,8 @@ def test_fingerprints_survive_the_move_to_digest_keys(empty_url: str) -> None:
         rows = connection.execute(text("SELECT batch, line FROM ledger_fingerprints")).all()
     assert sorted(rows) == [(2, 1), (2, 2), (2, 3)]
     engine.dispose()
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    """`schema.HEAD`, which every command checks without importing Alembic, is the newest migration."""
+    assert schema.head() == schema.HEAD
