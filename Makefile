@@ -42,6 +42,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/load_rules.py
 	$(BIN)/python bench/ledger_fingerprints.py
 	$(BIN)/python bench/ledger_lineage.py
+	$(BIN)/python bench/check.py
+	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/selfid.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
