@@ -26,6 +26,7 @@ from policyengine.facts import (
     Value,
 )
 from policyengine.ledger import lineage
+from policyengine.ledger.construct import source as new_source
 from policyengine.ledger.licenses import UNKNOWN_LICENSE
 from policyengine.ledger.models import DatasetRow, ModelRow
 
@@ -109,7 +110,7 @@ def sources(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> Iterator[U
                 known = shared.get(node.id if values is None else values)
                 if known is None:
                     known = _known(found, node.id, values, shared)
-                yield UpstreamSource(node, known[0], (*path, edge), hops, known[1])
+                yield new_source(node, known[0], (*path, edge), hops, known[1])
                 continue
             # A model on the way is one more model generation between the target and its sources.
             model = node.kind is ArtifactKind.MODEL
