@@ -20,6 +20,8 @@ from typing import Any, Final, Literal
 from sqlalchemy import Connection, text
 
 from policyengine.facts import Activity, ArtifactKind, ArtifactRef, Edge, Relation
+from policyengine.ledger.construct import edge as new_edge
+from policyengine.ledger.construct import ref as new_ref
 
 Direction = Literal["upstream", "downstream"]
 
@@ -172,14 +174,14 @@ def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> G
             continue
         recorded = row[10]
         if recorded is not None:
-            refs[far_id] = ArtifactRef(ArtifactKind.GENERATION, far_id)
+            refs[far_id] = new_ref(ArtifactKind.GENERATION, far_id)
             values = alike.get(recorded)
             if values is None:
                 values = alike[recorded] = _generation(recorded, dates)
             generations[far_id] = values
             continue
         kind = _KINDS[row[9]] if row[9] else ArtifactKind.EXTERNAL
-        refs[far_id] = ArtifactRef(kind, far_id)
+        refs[far_id] = new_ref(kind, far_id)
         if kind is ArtifactKind.EXTERNAL:
             others[far_id] = {"name": row[2], "provider": row[3], "license": row[4]}
         elif kind in by_kind:
@@ -187,7 +189,7 @@ def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> G
     relations, activities = _RELATIONS, _ACTIVITIES
     edges = tuple(
         [
-            Edge(
+            new_edge(
                 refs[row[0]],
                 refs[row[1] or f"external:{row[2]}"],
                 relations[row[5]],

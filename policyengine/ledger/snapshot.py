@@ -26,6 +26,7 @@ from policyengine.facts import (
     Value,
 )
 from policyengine.ledger import lineage
+from policyengine.ledger.construct import source as new_source
 from policyengine.ledger.licenses import UNKNOWN_LICENSE
 from policyengine.ledger.models import DatasetRow, ModelRow
 
@@ -99,27 +100,30 @@ def sources(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> Iterator[U
     stack: list[tuple[Iterator[Edge], tuple[Edge, ...], int]] = [(iter(first), (), 1)]
     while stack:
         edges, path, hops = stack[-1]
-        edge = next(edges, None)
-        if edge is None:
+        for edge in edges:
+            node = edge.upstream
+            if node.id in on_path:  # a tampered ledger may hold a cycle
+                continue
+            onward = upstream.get(node.id)
+            if onward is None:
+                values = generations.get(node.id)
+                known = shared.get(node.id if values is None else values)
+                if known is None:
+                    known = _known(found, node.id, values, shared)
+                yield new_source(node, known[0], (*path, edge), hops, known[1])
+                continue
+            # A model on the way is one more model generation between the target and its sources.
+            model = node.kind is ArtifactKind.MODEL
+            beyond = (
+                hops + 1 if model and onward[0].relation is not Relation.SUPERSEDED_BY else hops
+            )
+            on_path.add(node.id)
+            stack.append((iter(onward), (*path, edge), beyond))
+            break  # walk the node's edges first; this frame's iterator resumes afterwards
+        else:
             stack.pop()
             if path:
                 on_path.discard(path[-1].upstream.id)
-            continue
-        node = edge.upstream
-        if node.id in on_path:  # a tampered ledger may hold a cycle
-            continue
-        onward = upstream.get(node.id)
-        if onward is None:
-            values = generations.get(node.id)
-            known = shared.get(node.id if values is None else values)
-            if known is None:
-                known = _known(found, node.id, values, shared)
-            yield UpstreamSource(node, known[0], (*path, edge), hops, known[1])
-            continue
-        if node.kind is ArtifactKind.MODEL and onward[0].relation is not Relation.SUPERSEDED_BY:
-            hops += 1  # one more model generation between the target and what lies beyond
-        on_path.add(node.id)
-        stack.append((iter(onward), (*path, edge), hops))
 
 
 def _known(

@@ -199,3 +199,28 @@ def test_objects_built_with_the_collector_paused_go_to_the_oldest_generation(fro
         assert any(o is built for o in oldest) is not frozen
     finally:
         gc.unfreeze()
+
+
+def test_fast_constructors_make_the_same_values_as_the_classes() -> None:
+    """construct.ref/edge/source give objects equal to (and printed like) the dataclasses' own."""
+    import datetime as dt
+
+    from policyengine.facts import ArtifactRef, Edge, Facts, UpstreamSource
+    from policyengine.ledger import construct
+
+    gen = ArtifactRef(ArtifactKind.GENERATION, "g")
+    data = ArtifactRef(ArtifactKind.DATASET, "d")
+    edge = Edge(data, gen, Relation.INPUT, "filter", 9, Activity.DISTILLATION)
+    facts = Facts({"source.provider": "meta"})
+    window = (dt.date(2025, 1, 1), dt.date(2025, 1, 2))
+    pairs = [
+        (construct.ref(ArtifactKind.GENERATION, "g"), gen),
+        (construct.edge(data, gen, Relation.INPUT, "filter", 9, Activity.DISTILLATION), edge),
+        (
+            construct.source(gen, facts, (edge,), 2, window),
+            UpstreamSource(gen, facts, (edge,), 2, window),
+        ),
+    ]
+    for fast, made in pairs:
+        assert type(fast) is type(made)
+        assert (fast, repr(fast), hash(fast)) == (made, repr(made), hash(made))
