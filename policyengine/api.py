@@ -24,8 +24,9 @@ from policyengine.evaluate.selftest import CaseResult, run_pack_tests, uncovered
 from policyengine.evaluate.waivers import Waiver
 from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind
 from policyengine.ledger import audit, gate
+from policyengine.ledger.background import verify_chain_meanwhile
 from policyengine.ledger.store import Ledger
-from policyengine.ledger.verify import verify_chain
+from policyengine.ledger.verify import Verification
 from policyengine.rules.loader import load_rules
 from policyengine.rules.ruleset import RuleSet
 
@@ -105,9 +106,13 @@ def check(
     """
     overrides = _what_if(what_if or {})
     use = _activity(use)
-    _require_verified(ledger)
-    target_id = _resolve(ledger, target)
-    lineage = ledger.lineage(target_id)
+    verified = verify_chain_meanwhile(ledger.engine)
+    try:
+        target_id = _resolve(ledger, target)
+        lineage = ledger.lineage(target_id)
+    finally:
+        verification = verified()
+    _require_verified(verification)  # before anything is decided from the lineage just read
     _require_after_first_event(lineage, at)
     with ledger.engine.connect() as connection:
         records = gate.waivers(connection)
@@ -175,7 +180,7 @@ def impact(
     """Decide every recorded dataset and model under ``old`` and ``new`` rules; the targets whose
     verdict or deciding rules differ, and how many targets were decided."""
     use = _activity(use)
-    _require_verified(ledger)
+    _require_verified(verify_chain_meanwhile(ledger.engine)())
     with ledger.engine.connect() as connection:
         ids = gate.targets(connection)
         waivers = [Waiver(*dataclasses.astuple(r)) for r in gate.waivers(connection)]
@@ -255,9 +260,7 @@ def _require_consistent(facts: Facts) -> None:
         )
 
 
-def _require_verified(ledger: Ledger) -> None:
-    with ledger.engine.connect() as connection:
-        result = verify_chain(connection)
+def _require_verified(result: Verification) -> None:
     if not result.ok:
         first = result.diagnostics[0].message if result.diagnostics else "the chain is broken"
         raise _error(

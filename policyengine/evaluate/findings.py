@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from policyengine.evaluate.decision import Decision, ObligationCheck, RuleOutcome
 from policyengine.evaluate.waivers import Waiver, WaiverCheck
-from policyengine.facts import ArtifactRef, Facts, Lineage, UpstreamSource
+from policyengine.facts import ArtifactRef, Facts, Lineage, Relation, UpstreamSource
 from policyengine.rules.schema import Verdict
 
 VERDICT_ORDER: tuple[Verdict, ...] = (Verdict.VIOLATION, Verdict.NEEDS_REVIEW, Verdict.COMPLIANT)
@@ -80,10 +80,14 @@ class SourceGroup:
         """Records that reach the target from these sources, where every path records a count."""
         total = 0
         for source in self.sources:
-            counts = source.record_counts
-            if not counts or counts[0] is None:
+            for edge in source.path:  # the input edge nearest the target counts what reached it
+                if edge.relation is Relation.INPUT:
+                    if edge.records is None:
+                        return None
+                    total += edge.records
+                    break
+            else:
                 return None
-            total += counts[0]
         return total
 
 
@@ -130,7 +134,7 @@ class LineageDecision:
             if key not in seen:
                 seen.add(key)
                 counted["waived" if finding.waived else finding.verdict.value] += 1
-        counted["sources"] = len({s.ref for g in self.groups for s in g.sources})
+        counted["sources"] = len({s.ref.id for g in self.groups for s in g.sources})
         return counted
 
     def summary(self) -> str:
