@@ -6,8 +6,11 @@ The floor, measured in the same run, is reading the file with pyarrow and nothin
 (``pyarrow.json.read_json`` / ``pyarrow.parquet.read_table``). The scan is timed twice: deciding
 every record with the report only, and also writing the allowed and blocked outputs; the second is
 also compared with a copy floor, reading the file and writing its records once (the bytes for JSON
-Lines, ``write_table`` for Parquet), since the outputs hold every record again. Each figure is the
-best of three runs, since the machine may be shared. Target: within 2-3x of the floor.
+Lines, ``write_table`` for Parquet), since the outputs hold every record again. A third figure is
+the report-only scan with ``--detect-self-id``, against the same scan without it: one record in a
+thousand says which model it is ("I'm Claude, made by Anthropic"), one in a hundred mentions a
+provider without doing so. Each figure is the best of three runs, since the machine may be shared.
+Target: within 2-3x of the floor.
 
     .venv/bin/python bench/scan.py [RECORDS]
 """
@@ -52,6 +55,15 @@ WORDS = [
     "output",
 ]
 TARGET = {"target.competes_with": ["openai"], "target.base_model": "llama-3.1-8b"}
+SELF_ID = [
+    "As an AI language model trained by OpenAI, I cannot browse the internet.",
+    "I'm Claude, made by Anthropic, and I can help with that.",
+    "我是通义千问，由阿里云开发的大语言模型。",
+]
+MENTIONS = [
+    "We compared ChatGPT and Claude on this task.",
+    "The Gemini results from Google are in the table.",
+]
 
 
 def write_shard(path: Path, records: int) -> None:
@@ -60,6 +72,10 @@ def write_shard(path: Path, records: int) -> None:
     with path.open("w", encoding="utf-8") as stream:
         for i in range(records):
             text = " ".join(rng.choice(WORDS) for _ in range(45))[:300]
+            if i % 1000 == 7:
+                text = f"{rng.choice(SELF_ID)} {text}"[:300]
+            elif i % 100 == 3:
+                text = f"{text[:240]} {rng.choice(MENTIONS)}"
             record: dict[str, object] = {"id": i, "text": text}
             if rng.random() > 0.1:
                 provider, model, channel = rng.choice(SOURCES)
@@ -112,7 +128,9 @@ def main() -> None:
             floor = timed(lambda path=path, read=read: read(path))
             copied = timed(lambda path=path, read=read, copy=copy: (read(path), copy(path)))
 
-            def scan(path: Path = path, suffix: str = suffix, outputs: bool = True) -> None:
+            def scan(
+                path: Path = path, suffix: str = suffix, outputs: bool = True, selfid: bool = False
+            ) -> None:
                 nonlocal report
                 report = api.scan(
                     [path],
@@ -121,10 +139,15 @@ def main() -> None:
                     ruleset=rules,
                     allowed=base / f"allowed{suffix}" if outputs else None,
                     blocked=base / f"blocked{suffix}" if outputs else None,
+                    detect_self_id=selfid,
                 )
 
             decided = timed(lambda scan=scan: scan(outputs=False))
             split = timed(scan)
+            detected = timed(lambda scan=scan: scan(outputs=False, selfid=True))
+            assert report is not None
+            assert report.self_id is not None
+            found = report.self_id.records
             size = path.stat().st_size / 2**20
             assert report is not None
             print(
@@ -141,6 +164,11 @@ def main() -> None:
                     f"({took / floor:.2f}x floor; target <= 3x)"
                 )
             print(f"  scan + outputs against the copy floor: {split / copied:.2f}x")
+            print(
+                f"  {'scan --detect-self-id:':<27}{records / detected:>12,.0f} records/s  "
+                f"({detected / floor:.2f}x floor, {detected / decided:.2f}x the scan without it; "
+                f"{found:,} self-identified)"
+            )
 
 
 if __name__ == "__main__":

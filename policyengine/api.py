@@ -326,6 +326,8 @@ def scan(
     workers: int = 1,
     as_of: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    detect_self_id: bool = False,
+    signatures: str | Path | None = None,
 ) -> ScanReport:
     """Gate JSON Lines and Parquet shards record by record for ``use`` (an activity) on ``target``.
 
@@ -337,6 +339,9 @@ def scan(
     the fingerprint of their text (see :class:`LedgerTracer`), ``max_shares`` are composition limits
     (``provider=openai:0.05``), ``workers`` spreads files over processes. ``ruleset``, when
     given, is ``rules`` already loaded (worker processes load ``rules`` themselves).
+    ``detect_self_id`` compares what each text identifies itself as ("I'm Claude, made by
+    Anthropic") with its provenance, using the ``signatures`` file (default: the bundled one;
+    see ``docs/self-id.md``).
 
     Raises PolicyEngineError for invalid rules or bad input (PE6xx), FactError for target facts
     that do not fit the vocabulary.
@@ -357,6 +362,9 @@ def scan(
     settings = _scan_settings(
         use, target, rules, cache, fields or DEFAULT, OnUnknown(on_unknown), as_of
     )
+    if detect_self_id:
+        settings = _with_signatures(settings, signatures)
+        settings.detector()  # a bad file stops the scan before anything is read (PE65x)
     if ruleset is None and (workers <= 1 or len(inputs) <= 1):
         ruleset = require_rules(rules, cache=cache)
     return runner.run(
@@ -381,9 +389,12 @@ def policy_column(
     on_unknown: str = "review",
     tracer: Tracer | None = None,
     as_of: dt.date | None = None,
+    detect_self_id: bool = False,
+    signatures: str | Path | None = None,
 ) -> PolicyColumn:
     """The gate as a picklable Arrow batch function that adds a ``_policy`` column, for Dask,
-    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scan.md``)."""
+    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scan.md``);
+    ``detect_self_id`` and ``signatures`` as for :func:`scan`."""
     from policyengine.scan.arrow import PolicyColumn
     from policyengine.scan.fields import DEFAULT
     from policyengine.scan.gate import OnUnknown
@@ -391,7 +402,17 @@ def policy_column(
     settings = _scan_settings(
         use, target, rules, cache, fields or DEFAULT, OnUnknown(on_unknown), as_of
     )
+    if detect_self_id:
+        settings = _with_signatures(settings, signatures)
+        settings.detector()
     return PolicyColumn(settings, tracer)
+
+
+def _with_signatures(settings: Any, signatures: str | Path | None) -> Any:
+    """``settings`` that detect self-identification with ``signatures`` (default: bundled)."""
+    from policyengine.scan.selfid import BUNDLED_SIGNATURES
+
+    return dataclasses.replace(settings, signatures=str(signatures or BUNDLED_SIGNATURES))
 
 
 def _scan_settings(

@@ -96,6 +96,7 @@ SCAN_UNKNOWN_PROVENANCE: Final = "PE612"
 SCAN_INVALID_PROVENANCE: Final = "PE613"
 SCAN_SHARE_EXCEEDED: Final = "PE614"
 SCAN_AMBIGUOUS_TRACE: Final = "PE615"
+SCAN_SELF_ID_CONFLICT: Final = "PE616"
 
 # Self-identification signatures (PE65x; the scanner's own codes are PE6xx below PE650)
 SIGNATURE_UNKNOWN_KEY: Final = "PE650"
@@ -200,4 +201,5 @@ CATALOGUE: Final[Mapping[str, str]] = {
     SCAN_INVALID_PROVENANCE: "a record's provenance value does not fit the vocabulary",
     SCAN_SHARE_EXCEEDED: "a provider's or model's share of the records exceeds its `--max-share`",
     SCAN_AMBIGUOUS_TRACE: "a record's text matches outputs of generations with different provenance",
+    SCAN_SELF_ID_CONFLICT: "a record's text identifies another provider's model than its provenance declares",
 }

@@ -111,6 +111,20 @@ EXIT = {
     show_default=True,
     help="Processes to spread the files over.",
 )
+@click.option(
+    "--detect-self-id",
+    is_flag=True,
+    help="Flag records whose text says which provider's model wrote it (\"I'm Claude, made by "
+    'Anthropic") against their provenance: a contradiction is blocked for review, a record '
+    "without provenance takes the provider it names.",
+)
+@click.option(
+    "--signatures",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The self-identification signature file for --detect-self-id "
+    "(default: the bundled rules/self-id/signatures.yaml).",
+)
 @click.pass_context
 def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> None:
     """Split shards into records that may be used and records that may not.
@@ -120,14 +134,18 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
     rest need review, 2 for bad input.
 
     \b
-    Example:
+    Examples:
       policyengine scan examples/shards/mixed.jsonl --use distillation \\
         --competes-with openai --allowed ok.jsonl --blocked no.jsonl --report scan.html
+      policyengine scan examples/shards/self-id.jsonl --use distillation \\
+        --competes-with openai --detect-self-id --blocked review.jsonl
     """
     from policyengine import api
     from policyengine.cli.rules_cmd import cache_folder, load_or_exit, rule_paths
 
     try:
+        if options["signatures"] is not None and not options["detect_self_id"]:
+            raise click.UsageError("--signatures is read only with --detect-self-id; add it")
         fields = _field_map(options)
         report_format = _report_format(options["report_path"])
         target = _target(options)
@@ -149,6 +167,8 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
                 workers=options["workers"],
                 as_of=as_of_day(options["as_of"], dt.date.today()),
                 progress=progress,
+                detect_self_id=options["detect_self_id"],
+                signatures=options["signatures"],
             )
         if options["report_path"] is not None:
             _write_report(report, report_format, options["report_path"])
@@ -266,6 +286,8 @@ def summary(report: ScanReport, report_path: Path | None) -> Iterator[str]:
     )
     if report.traced:
         yield f"traced by fingerprint: {_records(report.traced)}"
+    if report.self_id is not None:
+        yield from _self_id_lines(report)
     problems = {k: v for k, v in report.problems.items() if v}
     if problems:
         yield "problems: " + ", ".join(f"{v:,} {k}" for k, v in problems.items())
@@ -304,6 +326,20 @@ def summary(report: ScanReport, report_path: Path | None) -> Iterator[str]:
     if written:
         yield "wrote " + ", ".join(written)
     yield _last_line(report)
+
+
+def _self_id_lines(report: ScanReport) -> Iterator[str]:
+    found = report.self_id
+    assert found is not None
+    yield (
+        f"self-identified: {_records(found.records)} ({found.consistent:,} consistent, "
+        f"{found.contradicting:,} contradicting, {found.attributed:,} attributed)"
+    )
+    for row in found.providers:
+        yield (
+            f"  {row.provider}: {row.records:,} ({row.consistent:,} consistent, "
+            f"{row.contradicting:,} contradicting, {row.attributed:,} attributed)"
+        )
 
 
 def _records(count: int) -> str:

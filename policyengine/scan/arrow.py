@@ -50,7 +50,7 @@ class PolicyColumn:
         """``records`` with a ``_policy`` column (an existing one is replaced)."""
         table = records if isinstance(records, pa.Table) else pa.Table.from_batches([records])
         batch = from_arrow(table, self.settings.fields, 1, "<batch>", keep=False)
-        judged = judge(batch, self.gate(), self.tracer)
+        judged = judge(batch, self.gate(), self.tracer, self.settings.detector())
         if POLICY in table.column_names:
             table = table.drop_columns([POLICY])
         column = policy_column(judged, arange(table.num_rows), None)

@@ -3,7 +3,10 @@
 A batch of a million records holds a few hundred distinct tuples; each is decided once here and the
 outcome is mapped back onto the records by the caller. Records whose provenance is missing, unknown
 to the rules or ambiguous take the ``on_unknown`` outcome (review unless asked otherwise); records
-that cannot be read, or whose provenance does not fit the vocabulary, are always blocked.
+that cannot be read, or whose provenance does not fit the vocabulary, are always blocked. With
+self-identification on, a record whose text names another provider's model than its provenance
+declares is always blocked for review; one without provenance whose text names a provider is
+decided by the rules as that provider's output, model unknown.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from policyengine.rules.ruleset import RuleSet
 from policyengine.scan.fields import FACT_OF, PROVENANCE
 
 Key: TypeAlias = tuple[str | None, ...]
-"""A provenance tuple: the PROVENANCE fields, then the tracing generation and the problem."""
+"""A provenance tuple: the PROVENANCE fields, then the tracing generation, the problem and the
+self-identification claim (the provider the text identifies, when it is not the one declared)."""
+
+GENERATION: Final = len(PROVENANCE)
+PROBLEM: Final = GENERATION + 1
+CLAIM: Final = GENERATION + 2
+"""Positions in a :data:`Key` after the provenance fields."""
 
 INVALID: Final = "invalid"
 """The verdict of a record that cannot be read or whose provenance does not fit the vocabulary."""
@@ -47,6 +56,7 @@ class Problem(enum.Enum):
     MISSING = "missing"
     UNKNOWN = "unknown"
     AMBIGUOUS = "ambiguous"
+    CONTRADICTED = "contradicted"
 
     @property
     def code(self) -> str:
@@ -57,6 +67,7 @@ class Problem(enum.Enum):
             Problem.MISSING: codes.SCAN_NO_PROVENANCE,
             Problem.UNKNOWN: codes.SCAN_UNKNOWN_PROVENANCE,
             Problem.AMBIGUOUS: codes.SCAN_AMBIGUOUS_TRACE,
+            Problem.CONTRADICTED: codes.SCAN_SELF_ID_CONFLICT,
         }[self]
 
     @property
@@ -113,7 +124,8 @@ class Gate:
 
     def _decide(self, key: Key) -> Outcome:
         values = dict(zip(PROVENANCE, key, strict=False))
-        generation, problem = key[len(PROVENANCE)], key[len(PROVENANCE) + 1]
+        generation, problem = key[GENERATION], key[PROBLEM]
+        claim = key[CLAIM] if len(key) > CLAIM else None  # keys without one claim nothing
         # INVARIANT: the tracer sets a problem together with the generations it names (ambiguous
         # text); a reader sets a problem alone (a record that cannot be read).
         if problem is not None:
@@ -131,6 +143,16 @@ class Gate:
             return self._problem(
                 Problem.INVALID, f"generated on {day}, after the as-of day {self.as_of}"
             )
+        # INVARIANT: a claim is set only where the text names another provider than the record
+        # declares, or where the record declared none and the claim was filled in as its provider.
+        if claim is not None and claim != provider:
+            return self._problem(
+                Problem.CONTRADICTED,
+                f"the text identifies a model of `{claim}`, but the record declares provider "
+                f"`{provider}`",
+            )
+        if claim is not None:
+            return self._attributed(claim, facts)
         if provider != HUMAN:
             unknown = self._unknown(provider, model)
             if unknown is not None:
@@ -141,6 +163,18 @@ class Gate:
             decision.deciding,
             brief(decision),
             detail="; ".join(decision.reasons),
+        )
+
+    def _attributed(self, provider: str, facts: Facts) -> Outcome:
+        """A record without provenance whose text names ``provider``: decided by the rules as that
+        provider's output, model unknown (``on_unknown`` does not apply: its source is known)."""
+        decision = decide(self.ruleset, Facts({**self._base, **facts.known}))
+        said = f"provider `{provider}` attributed by self-identification"
+        return Outcome(
+            decision.verdict.value,
+            decision.deciding,
+            f"{said}; {brief(decision)}",
+            detail="; ".join((said, *decision.reasons)),
         )
 
     def _unknown(self, provider: str, model: str | None) -> Outcome | None:
@@ -158,6 +192,8 @@ class Gate:
         return None
 
     def _problem(self, kind: Problem, reason: str) -> Outcome:
+        if kind is Problem.CONTRADICTED:
+            return Outcome("needs_review", (), reason, kind, reason)
         if not kind.follows_on_unknown:
             return Outcome(INVALID, (), reason, kind, reason)
         verdict = {

@@ -35,6 +35,7 @@ from policyengine.scan.formats import (
 )
 from policyengine.scan.gate import Gate, OnUnknown
 from policyengine.scan.judge import judge
+from policyengine.scan.selfid import Signatures
 from policyengine.scan.summary import Context, FileCount, ScanReport, ShareLimit, Tally, report
 from policyengine.scan.tracing import Tracer
 from policyengine.scan.writers import Sink
@@ -54,12 +55,34 @@ class Settings:
     fields: FieldMap
     on_unknown: OnUnknown = OnUnknown.REVIEW
     as_of: dt.date | None = None
+    signatures: str | None = None
+    """The self-identification signature file to detect with (None: no detection)."""
 
     def gate(self, ruleset: RuleSet | None = None) -> Gate:
         """A gate over ``ruleset``, or over the rules these settings name (loaded once a process)."""
         if ruleset is None:
             ruleset = _ruleset(self.rules, self.cache)
         return Gate(ruleset, self.target, self.use, on_unknown=self.on_unknown, as_of=self.as_of)
+
+    def detector(self) -> Signatures | None:
+        """The compiled signatures (loaded once a process), or None without self-identification.
+
+        Raises PolicyEngineError with the file's diagnostics (PE65x) when it is not valid.
+        """
+        if self.signatures is None:
+            return None
+        path = Path(self.signatures)
+        try:
+            stat = path.stat()
+        except OSError:
+            return Signatures.load(path)  # says the file cannot be read
+        return _signatures(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.cache
+def _signatures(path: str, mtime: int, size: int) -> Signatures:
+    """The signature file at ``path`` as it was at ``mtime`` and ``size``."""
+    return Signatures.load(Path(path))
 
 
 @functools.cache
@@ -166,9 +189,10 @@ def run(
             tally = _parallel(inputs, settings, sinks, tracer, workers, progress)
         else:
             gate = settings.gate(ruleset)
+            signatures = settings.detector()
             tally = Tally()
             for shard in inputs:
-                scan_file(shard, gate, settings.fields, tracer, sinks, tally, progress)
+                scan_file(shard, gate, settings.fields, tracer, sinks, tally, progress, signatures)
         # Blocked first: a pipeline that waits for the allowed file finds everything in place.
         for name in ("blocked", "allowed"):
             if name in sinks:
@@ -181,6 +205,7 @@ def run(
         as_of=settings.as_of,
         outputs={name: str(path) for name, path in outputs.paths().items()},
         limits=limits,
+        signatures=settings.signatures,
     )
     return report(tally, context)
 
@@ -193,12 +218,14 @@ def scan_file(
     sinks: Mapping[str, Sink],
     tally: Tally,
     progress: Progress | None = None,
+    signatures: Signatures | None = None,
 ) -> None:
-    """Scan one file into ``sinks``, counting into ``tally``."""
+    """Scan one file into ``sinks``, counting into ``tally``; with ``signatures``, compare what
+    each text identifies itself as with its provenance."""
     name = str(shard.path)
     records = 0
     for batch in _batches(shard, fields, sinks, progress):
-        judged = judge(batch, gate, tracer)
+        judged = judge(batch, gate, tracer, signatures)
         for sink in sinks.values():
             sink.write(judged, name)
         records += tally.add(judged, name)
@@ -265,7 +292,9 @@ def _scan_part(shard: Shard, settings: Settings, tracer: Tracer | None, specs: P
         for name, (path, fmt, blocked, temporary) in specs.items()
     }
     try:
-        scan_file(shard, settings.gate(), settings.fields, tracer, part, tally)
+        scan_file(
+            shard, settings.gate(), settings.fields, tracer, part, tally, None, settings.detector()
+        )
     finally:
         for sink in part.values():
             sink.close()

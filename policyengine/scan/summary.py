@@ -1,7 +1,9 @@
 """What a scan found: counts kept while scanning (:class:`Tally`) and the report built from them.
 
 :class:`ScanReport` is the stable machine format (``schema_version``); the JSON report is its
-``model_dump``, and the Markdown and HTML reports render the same data.
+``model_dump``, and the Markdown and HTML reports render the same data. Version 2 added the
+self-identification counts (``self_id``), each provenance's ``self_id`` claim and the
+``contradicted`` problem.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
 from policyengine.facts import Value
 from policyengine.scan.fields import PROVENANCE
-from policyengine.scan.gate import INVALID, VERDICTS, Key, Outcome, Problem
+from policyengine.scan.gate import CLAIM, GENERATION, INVALID, VERDICTS, Key, Outcome, Problem
+from policyengine.scan.identify import Status
 from policyengine.scan.judge import Judged
 
 EXAMPLES: Final = 20
@@ -76,6 +79,7 @@ class Provenance(_Model):
     generated_at: str | None
     license: str | None
     generation: str | None
+    self_id: str | None
     records: int
     verdict: str
     rules: list[str]
@@ -95,10 +99,31 @@ class Limit(_Model):
     exceeded: bool
 
 
+class SelfIdCount(_Model):
+    """Records whose text identified one provider's model, by how that fits their provenance."""
+
+    provider: str
+    records: int
+    consistent: int
+    contradicting: int
+    attributed: int
+
+
+class SelfIdentification(_Model):
+    """What ``--detect-self-id`` found: totals, then one row per detected provider."""
+
+    signatures: str
+    records: int
+    consistent: int
+    contradicting: int
+    attributed: int
+    providers: list[SelfIdCount]
+
+
 class ScanReport(_Model):
     """Everything a scan found, in a versioned shape."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     use: str
     as_of: str | None
     target: dict[str, object]
@@ -118,6 +143,7 @@ class ScanReport(_Model):
     provenance: list[Provenance]
     examples: list[Example]
     limits: list[Limit]
+    self_id: SelfIdentification | None
     outputs: dict[str, str]
     verdict: Literal["compliant", "violation", "needs_review"]
 
@@ -163,13 +189,15 @@ class ShareLimit:
 
 @dataclass(slots=True)
 class Tally:
-    """Counts per provenance tuple, outcomes, traced records and the first problem examples."""
+    """Counts per provenance tuple, outcomes, traced records and the first problem examples;
+    self-identified records per detected provider and :class:`~.identify.Status`."""
 
     counts: dict[Key, list[int]] = field(default_factory=dict)
     outcomes: dict[Key, Outcome] = field(default_factory=dict)
     files: list[FileCount] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
     traced: int = 0
+    self_ids: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, judged: Judged, name: str) -> int:
         """Count one judged batch of file ``name``; returns its number of records."""
@@ -180,9 +208,16 @@ class Tally:
             row[1] += chars
             self.outcomes[key] = judged.outcomes[code]
         self.traced += judged.traced
+        self._add_self_ids(judged.self_ids)
         if len(self.examples) < EXAMPLES:
             self._examples(judged, name)
         return len(judged.batch)
+
+    def _add_self_ids(self, counts: Mapping[str, Sequence[int]]) -> None:
+        for provider, found in counts.items():
+            row = self.self_ids.setdefault(provider, [0] * len(Status))
+            for status in Status:
+                row[status] += found[status]
 
     def _examples(self, judged: Judged, name: str) -> None:
         import pyarrow as pa
@@ -191,9 +226,10 @@ class Tally:
         flagged = pa.array([o.problem is not None for o in judged.outcomes], pa.bool_())
         rows = pc.indices_nonzero(pc.take(flagged, judged.codes))
         rows = rows.slice(0, EXAMPLES - len(self.examples))
-        for line, code in zip(
+        for line, code, reason in zip(
             judged.batch.lines(rows).to_pylist(),
             pc.take(judged.codes, rows).to_pylist(),
+            judged.reasons(rows).to_pylist(),
             strict=True,
         ):
             outcome = judged.outcomes[code]
@@ -204,7 +240,7 @@ class Tally:
                     line=line,
                     code=outcome.problem.code,
                     problem=outcome.problem.value,
-                    reason=outcome.reason,
+                    reason=reason,
                 )
             )
 
@@ -218,6 +254,7 @@ class Tally:
         self.files.extend(other.files)
         self.examples.extend(other.examples[: EXAMPLES - len(self.examples)])
         self.traced += other.traced
+        self._add_self_ids(other.self_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +268,8 @@ class Context:
     as_of: dt.date | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     limits: Sequence[ShareLimit] = ()
+    signatures: str | None = None
+    """The signature file self-identification was detected with (None: not detected)."""
 
 
 def report(tally: Tally, context: Context) -> ScanReport:
@@ -273,8 +312,31 @@ def report(tally: Tally, context: Context) -> ScanReport:
         provenance=[_provenance(key, count, tally.outcomes[key]) for key, (count, _) in items],
         examples=tally.examples,
         limits=limits,
+        self_id=None if context.signatures is None else _self_id(tally, context.signatures),
         outputs=dict(context.outputs),
         verdict=_verdict(verdicts, limits),
+    )
+
+
+def _self_id(tally: Tally, signatures: str) -> SelfIdentification:
+    rows = [
+        SelfIdCount(
+            provider=provider,
+            records=sum(found),
+            consistent=found[Status.CONSISTENT],
+            contradicting=found[Status.CONTRADICTING],
+            attributed=found[Status.ATTRIBUTED],
+        )
+        for provider, found in tally.self_ids.items()
+    ]
+    rows.sort(key=lambda row: (-row.records, row.provider))
+    return SelfIdentification(
+        signatures=signatures,
+        records=sum(row.records for row in rows),
+        consistent=sum(row.consistent for row in rows),
+        contradicting=sum(row.contradicting for row in rows),
+        attributed=sum(row.attributed for row in rows),
+        providers=rows,
     )
 
 
@@ -338,7 +400,8 @@ def _provenance(key: Key, count: int, outcome: Outcome) -> Provenance:
     values = dict(zip(PROVENANCE, key, strict=False))
     return Provenance(
         **values,
-        generation=key[len(PROVENANCE)],
+        generation=key[GENERATION],
+        self_id=key[CLAIM],
         records=count,
         verdict=outcome.verdict,
         rules=list(outcome.rules),

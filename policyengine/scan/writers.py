@@ -4,7 +4,8 @@ Allowed JSON Lines records are copied as the bytes they were read as (a block in
 is allowed is written in one piece). Blocked records carry a ``_policy`` field (JSON Lines) or
 struct column (Parquet): ``verdict``, ``rules``, ``reason``, ``file``, ``line`` and, for records
 traced by fingerprint, ``generation``. A line that is not a JSON object is kept as text under
-``_raw`` beside its ``_policy``.
+``_raw`` beside its ``_policy``. A record whose text identified itself as another provider's model
+(or as the provider it was attributed to) has the phrase appended to its reason.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
 from policyengine.scan import columns
 from policyengine.scan.formats import AtomicOutput, Family, Format
+from policyengine.scan.gate import GENERATION
+from policyengine.scan.identify import SAYS
 from policyengine.scan.judge import Judged
 
 POLICY: Final = "_policy"
@@ -165,14 +168,26 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
     empty = pc.invert(pc.match_substring(body, '"'))
     comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
     codes_of = pc.take(judged.codes, chosen)
-    heads, tails = zip(
-        *(_fragments(o, k[-2], name) for o, k in zip(judged.outcomes, judged.keys, strict=True)),
+    fronts, reasons_end, tails = zip(
+        *(
+            _fragments(o, k[GENERATION], name)
+            for o, k in zip(judged.outcomes, judged.keys, strict=True)
+        ),
         strict=True,
     )  # cached: a key's fragments are built once per file
-    head = pc.take(pa.array(heads, _BYTES), codes_of)
     tail = pc.take(pa.array(tails, _BYTES), codes_of)
     numbers = pc.cast(pc.cast(batch.lines(chosen), pa.string()), _BYTES)
-    pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, pa.scalar(b"", _BYTES))
+    nothing = pa.scalar(b"", _BYTES)
+    phrases = judged.phrases(chosen)
+    if phrases.null_count == len(phrases):
+        heads = [front + end for front, end in zip(fronts, reasons_end, strict=True)]
+        head = pc.take(pa.array(heads, _BYTES), codes_of)
+        pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, nothing)
+    else:
+        front = pc.take(pa.array(fronts, _BYTES), codes_of)
+        end = pc.take(pa.array(reasons_end, _BYTES), codes_of)
+        said = pc.fill_null(_said_json(phrases), nothing)
+        pieces = pc.binary_join_element_wise(body, comma, front, said, end, numbers, tail, nothing)
     unreadable = pc.and_(
         pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
     )
@@ -186,13 +201,17 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
 
 
 def _policy(
-    outcome: Any, name: str | None, line: int | None, generation: str | None
+    outcome: Any,
+    name: str | None,
+    line: int | None,
+    generation: str | None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """The ``_policy`` value of one record, keys in the order the Parquet struct has them."""
     return {
         "verdict": outcome.verdict,
         "rules": list(outcome.rules),
-        "reason": outcome.reason,
+        "reason": outcome.reason if reason is None else reason,
         "file": name,
         "line": line,
         "generation": generation,
@@ -200,11 +219,27 @@ def _policy(
 
 
 @functools.lru_cache(maxsize=4096)
-def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, bytes]:
-    """The JSON of ``"_policy": {…}`` for one outcome, cut where each record's line number goes."""
+def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, bytes, bytes]:
+    """The JSON of ``"_policy": {…}`` for one outcome, cut where each record's reason ends (for
+    the phrase a self-identifying record adds) and where its line number goes."""
     text = json.dumps({POLICY: _policy(outcome, name, 0, generation)}, ensure_ascii=False)
     head, _, tail = text[1:].partition('"line": 0')
-    return (head + '"line": ').encode(), (tail + "\n").encode()
+    reason = json.dumps({"reason": outcome.reason}, ensure_ascii=False)[1:-2]  # without `"}`
+    front, found, end = head.partition(reason)
+    assert found, "the reason is in the `_policy` JSON as `json.dumps` writes it"
+    return (front + reason).encode(), (end + '"line": ').encode(), (tail + "\n").encode()
+
+
+def _said_json(phrases: pa.Array) -> pa.Array:
+    """``; the text says `PHRASE``` for each phrase, escaped for a JSON string (null for none)."""
+    rows = pc.indices_nonzero(pc.is_valid(phrases))
+    escaped = [
+        json.dumps(f"{SAYS}`{phrase}`", ensure_ascii=False)[1:-1].encode()
+        for phrase in pc.take(phrases, rows).to_pylist()
+    ]
+    return pc.replace_with_mask(
+        pa.nulls(len(phrases), _BYTES), pc.is_valid(phrases), pa.array(escaped, _BYTES)
+    )
 
 
 def _rewrap(
@@ -217,10 +252,13 @@ def _rewrap(
     raws = pc.take(judged.batch.raw, rows).to_pylist()
     lines = judged.batch.lines(rows).to_pylist()
     generations = judged.generations(rows).to_pylist()
+    reasons = judged.reasons(rows).to_pylist()
     outcomes = [judged.outcomes[code] for code in pc.take(judged.codes, rows).to_pylist()]
     replaced = []
-    for raw, line, outcome, generation in zip(raws, lines, outcomes, generations, strict=True):
-        policy = _policy(outcome, name, line, generation)
+    for raw, line, outcome, generation, reason in zip(
+        raws, lines, outcomes, generations, reasons, strict=True
+    ):
+        policy = _policy(outcome, name, line, generation, reason)
         try:
             record = json.loads(raw)
         except ValueError:
@@ -259,7 +297,7 @@ def policy_column(judged: Judged, rows: pa.Array, name: str | None) -> pa.Array:
         [
             judged.take("verdict", rows),
             judged.take("rules", rows),
-            judged.take("reason", rows),
+            judged.reasons(rows),
             names,
             judged.batch.lines(rows),
             judged.generations(rows),

@@ -25,11 +25,11 @@ def test_a_failure_mid_scan_leaves_no_partial_output(
     second.write_bytes(jsonl_bytes(records(10, **DEEPSEEK)))
     original, seen = runner.judge, []
 
-    def failing(batch, gate, tracer=None):  # type: ignore[no-untyped-def]
+    def failing(batch, gate, tracer=None, signatures=None):  # type: ignore[no-untyped-def]
         seen.append(batch)
         if len(seen) == 2:
             raise Boom("disk full")
-        return original(batch, gate, tracer)
+        return original(batch, gate, tracer, signatures)
 
     monkeypatch.setattr(runner, "judge", failing)
     with pytest.raises(Boom):
