@@ -383,7 +383,7 @@ def policy_column(
     as_of: dt.date | None = None,
 ) -> PolicyColumn:
     """The gate as a picklable Arrow batch function that adds a ``_policy`` column, for Dask,
-    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scan.md``)."""
+    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scale.md``)."""
     from policyengine.scan.arrow import PolicyColumn
     from policyengine.scan.fields import DEFAULT
     from policyengine.scan.gate import OnUnknown
