@@ -393,7 +393,7 @@ def policy_column(
     signatures: str | Path | None = None,
 ) -> PolicyColumn:
     """The gate as a picklable Arrow batch function that adds a ``_policy`` column, for Dask,
-    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scan.md``);
+    Ray Data's ``map_batches`` and Spark's ``mapInArrow`` (see ``docs/scale.md``);
     ``detect_self_id`` and ``signatures`` as for :func:`scan`."""
     from policyengine.scan.arrow import PolicyColumn
     from policyengine.scan.fields import DEFAULT

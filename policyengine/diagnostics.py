@@ -105,6 +105,10 @@ class PolicyEngineError(Exception):
         self.diagnostics = Diagnostics(diagnostics)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
+    def __reduce__(self) -> tuple[type[PolicyEngineError], tuple[list[Diagnostic]]]:
+        # Rebuilt from the diagnostics, not the message, so it survives a worker process.
+        return (type(self), (list(self.diagnostics),))
+
 
 def did_you_mean(name: str, known: Iterable[str], *, limit: int = 3) -> str:
     """A help text naming the known names closest to ``name`` by edit distance, or ``""``."""

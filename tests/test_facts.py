@@ -94,3 +94,15 @@ def test_facts_are_hashable_and_equal_by_value() -> None:
     b = Facts.parse({"target.competes_with": ["x"], "source.provider": "meta"})
     assert a == b
     assert hash(a) == hash(b)
+
+
+def test_policy_engine_errors_survive_pickling() -> None:
+    """An error raised in a worker process arrives with its diagnostics intact."""
+    import pickle
+
+    from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
+
+    error = PolicyEngineError([Diagnostic("PE601", "cannot read `x`", Location("x.jsonl"))])
+    copy = pickle.loads(pickle.dumps(error))
+    assert list(copy.diagnostics) == list(error.diagnostics)
+    assert str(copy) == str(error)

@@ -1,5 +1,7 @@
 """Adapters that run the gate inside data frameworks; the top layer, beside the CLI.
 
-Each one maps the same Arrow batch function (:class:`policyengine.scan.arrow.PolicyColumn`, built by
-:func:`policyengine.api.policy_column`) over the framework's partitions.
+``tasks`` holds what one task does, framework-neutral: one shard file scanned into part files, or one
+Arrow partition judged and counted. ``dask`` runs those tasks on a Dask cluster (``scan_files``,
+``scan_dataframe``) and is the only module that imports Dask. Ray Data and Spark take the same Arrow
+batch function (:func:`policyengine.api.policy_column`) directly; ``docs/scale.md`` shows how.
 """

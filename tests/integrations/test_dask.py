@@ -1,8 +1,6 @@
-"""The gate over Dask partitions, on a loopback cluster of two worker processes."""
+"""The lower-level gate over Dask partitions: a column per record, or a `_policy` per dict."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -10,7 +8,6 @@ import pytest
 from policyengine import api
 from policyengine.integrations import dask as gate
 
-distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 dask_bag = pytest.importorskip("dask.bag")
 
@@ -38,22 +35,6 @@ ROWS = (
     ]
     + [{"text": "anon", "provider": None, "model": None, "channel": None, "generated_at": None}]
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    """A client of a two-process cluster on 127.0.0.1, without a dashboard."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as connected,
-    ):
-        yield connected
 
 
 def test_dataframe_partitions_gain_the_outcome_of_every_record(client: object) -> None:
