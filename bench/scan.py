@@ -16,7 +16,7 @@ median of three runs, as a ratio to its floor. Targets: JSON Lines decide <= 0.7
 split <= 1.2 x (a), Parquet decide <= 1.2 x (b).
 
 Peak memory: each scan runs once more in a fresh process, whose peak resident set is read with
-``os.wait4``; then again on a shard of 4 x RECORDS records. Target: under 400 MB, and the same
+``/usr/bin/time -f %M``; then again on a shard of 4 x RECORDS records. Target: under 400 MB, and the same
 (+-10 %) at both sizes. With less than ~6 GB free in the temporary folder, the larger shard's texts
 are cut to 200-400 characters (the output says so): memory is bounded by the batch, not the file.
 
@@ -175,12 +175,16 @@ def peak_rss_mb(path: Path, split: bool) -> float:
     out = str(path.parent) if split else None
     code = (
         f"import sys; from pathlib import Path; sys.path.insert(0, {here!r}); import scan as b; "
-        f"b.scan([Path({str(path)!r})], None if {out!r} is None else Path({out!r}), {suffix!r})"
+        f"out = {out!r}; b.scan([Path({str(path)!r})], Path(out) if out else None, {suffix!r})"
     )
-    child = subprocess.Popen([sys.executable, "-c", code])
-    _, status, usage = os.wait4(child.pid, 0)
-    assert status == 0, f"the scan of {path} failed"
-    return usage.ru_maxrss / 1024  # kilobytes on Linux
+    # /usr/bin/time forks the scan from a small process: a child forked from this one would count
+    # this process's pages, shared until exec, in its peak.
+    with tempfile.NamedTemporaryFile("r") as measured:
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", measured.name, sys.executable, "-c", code],
+            check=True,
+        )
+        return int(measured.read().split()[-1]) / 1024  # kilobytes
 
 
 def load() -> str:
