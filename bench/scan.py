@@ -1,58 +1,73 @@
-"""Benchmark: `scan` over a JSON Lines shard and a Parquet shard, against reading them.
+"""Benchmark: `scan` over seeded JSON Lines and Parquet shards, against floors measured in the run.
 
-Generates RECORDS records (default 1,000,000) with ~300 characters of text each and a few hundred
-distinct provenance tuples (providers, models, channels, days), a tenth of them without provenance.
-The floor, measured in the same run, is reading the file with pyarrow and nothing else
-(``pyarrow.json.read_json`` / ``pyarrow.parquet.read_table``). The scan is timed twice: deciding
-every record with the report only, and also writing the allowed and blocked outputs; the second is
-also compared with a copy floor, reading the file and writing its records once (the bytes for JSON
-Lines, ``write_table`` for Parquet), since the outputs hold every record again. A third figure is
-the report-only scan with ``--detect-self-id``, against the same scan without it: one record in a
-thousand says which model it is ("I'm Claude, made by Anthropic"), one in a hundred mentions a
-provider without doing so. Each figure is the best of three runs, since the machine may be shared.
-Target: within 2-3x of the floor.
+Generates RECORDS records (default 1,000,000) from a fixed seed, each with 200-2,000 characters of
+text and a realistic provider mix: mostly OpenAI, Anthropic, Meta, DeepSeek, Alibaba, Mistral and
+Google outputs and human-written licensed text, plus records without provenance (no keys, or a JSON
+null provider), with a provider but no model, with an empty provider, and from a provider no rule
+pack knows. The same records are written as JSON Lines and as Parquet (row groups of 100,000).
+
+Floors, in the same run and the same virtualenv (importing pandas alone slows pyarrow's reads):
+
+(a) every JSON Lines line parsed with ``orjson.loads``;
+(b) the provenance columns read from the Parquet file with ``pyarrow.parquet.read_table``.
+
+Then the scan, report only ("decide") and with the allowed and blocked outputs ("split"), each the
+median of three runs, as a ratio to its floor. Targets: JSON Lines decide <= 0.75 x (a), JSON Lines
+split <= 1.2 x (a), Parquet decide <= 1.2 x (b).
+
+Peak memory: each scan runs once more in a fresh process, whose peak resident set is read with
+``/usr/bin/time -f %M``; then again on a shard of 4 x RECORDS records. Target: under 400 MB, and the same
+(+-10 %) at both sizes. With less than ~6 GB free in the temporary folder, the larger shard's texts
+are cut to 200-400 characters (the output says so): memory is bounded by the batch, not the file.
+
+Workers: RECORDS records in four JSON Lines files, scanned (report only) with ``--workers 1`` and
+``--workers 2``; target >= 1.7x. The machine's load average is printed before and after, since
+the figures depend on what else runs.
+
+Last, ``--detect-self-id``: the report-only scan with it, against the same scan without it (one
+record in a thousand says which model it is, one in a hundred names a provider without doing so).
 
     .venv/bin/python bench/scan.py [RECORDS]
 """
 
 from __future__ import annotations
 
-import json
+import os
 import random
+import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import pyarrow.json as pj
+import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from policyengine import api
+from policyengine.scan.fields import PROVENANCE
 
-SOURCES = [
-    ("openai", "gpt-4o-2024-08-06", "api"),
-    ("openai", "gpt-4o-mini-2024-07-18", "api"),
-    ("anthropic", "claude-3-5-sonnet-20241022", "api"),
-    ("deepseek", "deepseek-r1", "open_weights"),
-    ("deepseek", "deepseek-v3", "open_weights"),
-    ("meta", "llama-3.1-405b-instruct", "open_weights"),
-    ("alibaba", "qwen2.5-72b-instruct", "open_weights"),
-    ("mistral", "mistral-large-2407", "api"),
+SOURCES = [  # provider, model, channel, weight
+    ("openai", "gpt-4o-2024-08-06", "api", 20),
+    ("openai", "gpt-4o-mini-2024-07-18", "api", 8),
+    ("anthropic", "claude-3-5-sonnet-20241022", "api", 10),
+    ("meta", "llama-3.1-405b-instruct", "open_weights", 9),
+    ("deepseek", "deepseek-r1", "open_weights", 8),
+    ("deepseek", "deepseek-v3", "open_weights", 4),
+    ("alibaba", "qwen2.5-72b-instruct", "open_weights", 6),
+    ("mistral", "mistral-large-2407", "api", 4),
+    ("google", "gemini-1.5-pro-002", "api", 5),
 ]
-DAYS = [f"2025-{month:02d}-{day:02d}" for month in range(1, 7) for day in range(1, 29, 4)]
+LICENSES = ["CC-BY-4.0", "CC0-1.0", "MIT", "CC-BY-NC-4.0"]
+DAYS = [f"2025-{month:02d}-{day:02d}" for month in range(1, 7) for day in range(1, 29, 3)]
 WORDS = [
-    "the",
-    "model",
-    "answer",
-    "reasoning",
-    "step",
-    "first",
-    "then",
-    "because",
-    "therefore",
-    "result",
-    "data",
-    "output",
+    *("the", "model", "answer", "reasoning", "step", "first", "then", "because", "therefore"),
+    *("result", "data", "output", "user", "report", "river", "table", "value", "method", "proof"),
+    *("example", "question", "summary", "context", "evidence", "a", "of", "to", "and", "in", "is"),
 ]
 TARGET = {"target.competes_with": ["openai"], "target.base_model": "llama-3.1-8b"}
 SELF_ID = [
@@ -64,111 +79,233 @@ MENTIONS = [
     "We compared ChatGPT and Claude on this task.",
     "The Gemini results from Google are in the table.",
 ]
+CHUNK = 100_000
+RSS_TARGET_MB = 400
 
 
-def write_shard(path: Path, records: int) -> None:
-    """A JSON Lines shard; ~10% of its records carry no provenance."""
+def provenance(rng: random.Random) -> dict[str, Any]:
+    """One record's provenance fields, from the mix the module docstring describes."""
+    roll = rng.random()
+    if roll < 0.08:
+        return {}  # no provenance at all
+    if roll < 0.09:
+        return {"provider": None, "model": None}
+    if roll < 0.10:
+        return {"provider": "", "model": "x"}
+    if roll < 0.12:
+        return {"provider": "acme-labs", "model": "acme-1", "generated_at": rng.choice(DAYS)}
+    if roll < 0.13:
+        return {"provider": "openai", "channel": "api"}  # a provider without a model
+    if roll < 0.18:
+        return {"provider": "human", "license": rng.choice(LICENSES)}
+    provider, model, channel, _ = rng.choices(SOURCES, weights=[s[3] for s in SOURCES])[0]
+    found = {"provider": provider, "model": model, "channel": channel}
+    found["generated_at"] = rng.choice(DAYS)
+    return found
+
+
+def write_shards(jsonl: Path, parquet: Path | None, records: int, short: bool = False) -> None:
+    """``records`` seeded records as JSON Lines and (unless None) Parquet, written in chunks."""
     rng = random.Random(7)
-    with path.open("w", encoding="utf-8") as stream:
-        for i in range(records):
-            text = " ".join(rng.choice(WORDS) for _ in range(45))[:300]
-            if i % 1000 == 7:
-                text = f"{rng.choice(SELF_ID)} {text}"[:300]
-            elif i % 100 == 3:
-                text = f"{text[:240]} {rng.choice(MENTIONS)}"
-            record: dict[str, object] = {"id": i, "text": text}
-            if rng.random() > 0.1:
-                provider, model, channel = rng.choice(SOURCES)
-                record |= {
-                    "provider": provider,
-                    "model": model,
-                    "channel": channel,
-                    "generated_at": rng.choice(DAYS),
-                }
-            stream.write(json.dumps(record) + "\n")
+    corpus = " ".join(rng.choice(WORDS) for _ in range(400_000))
+    low, high = (200, 400) if short else (200, 2_000)
+    schema = pa.schema(
+        [("id", pa.int64()), ("text", pa.string())] + [(n, pa.string()) for n in PROVENANCE]
+    )
+    writer = pq.ParquetWriter(str(parquet), schema) if parquet is not None else None
+    with jsonl.open("wb") as stream:
+        for start in range(0, records, CHUNK):
+            rows = []
+            for i in range(start, min(start + CHUNK, records)):
+                size = rng.randint(low, high)
+                at = rng.randrange(len(corpus) - size)
+                text = corpus[at : at + size]
+                if i % 1000 == 7:
+                    text = f"{rng.choice(SELF_ID)} {text}"[:size]
+                elif i % 100 == 3:
+                    text = f"{text[: size - 60]} {rng.choice(MENTIONS)}"
+                rows.append({"id": i, "text": text, **provenance(rng)})
+            stream.write(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+            if writer is not None:
+                writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    if writer is not None:
+        writer.close()
 
 
-def timed(work: object, runs: int = 3) -> float:
-    """Seconds the fastest of ``runs`` calls of ``work`` takes."""
-    best = float("inf")
+def median(work: Callable[[], object], runs: int = 3) -> float:
+    """Seconds the median of ``runs`` calls of ``work`` takes."""
+    times = []
     for _ in range(runs):
         start = time.perf_counter()
-        work()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def orjson_floor(path: Path) -> None:
+    """Floor (a): every line parsed with orjson."""
+    loads = orjson.loads
+    with path.open("rb") as stream:
+        for line in stream:
+            loads(line)
+
+
+def parquet_floor(path: Path) -> None:
+    """Floor (b): the provenance columns read with pyarrow."""
+    names = set(pq.ParquetFile(str(path)).schema_arrow.names)
+    pq.read_table(str(path), columns=[n for n in PROVENANCE if n in names])
+
+
+def scan(paths: list[Path], out: Path | None, suffix: str, **options: Any) -> Any:
+    """api.scan for distillation into TARGET; with ``out``, writing allowed and blocked there."""
+    return api.scan(
+        paths,
+        use="distillation",
+        target=TARGET,
+        ruleset=options.pop("ruleset", None),
+        allowed=out / f"allowed{suffix}" if out else None,
+        blocked=out / f"blocked{suffix}" if out else None,
+        **options,
+    )
+
+
+def peak_rss_mb(path: Path, split: bool) -> float:
+    """Peak resident set (MB) of a fresh process scanning ``path`` (with outputs if ``split``)."""
+    here, suffix = str(Path(__file__).parent), "".join(path.suffixes)
+    out = str(path.parent) if split else None
+    code = (
+        f"import sys; from pathlib import Path; sys.path.insert(0, {here!r}); import scan as b; "
+        f"out = {out!r}; b.scan([Path({str(path)!r})], Path(out) if out else None, {suffix!r})"
+    )
+    # /usr/bin/time forks the scan from a small process: a child forked from this one would count
+    # this process's pages, shared until exec, in its peak.
+    with tempfile.NamedTemporaryFile("r") as measured:
+        subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", measured.name, sys.executable, "-c", code],
+            check=True,
+        )
+        return int(measured.read().split()[-1]) / 1024  # kilobytes
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rules = api.require_rules()
+    print(f"load average (1/5/15 min) at start: {load()}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        shard = base / "shard.jsonl"
-        write_shard(shard, records)
-        parquet = base / "shard.parquet"
-        pq.write_table(pj.read_json(shard), parquet)
-        report = None
-        for name, path, suffix, read, copy in [
-            (
-                "JSON Lines",
-                shard,
-                ".jsonl",
-                lambda p: pj.read_json(p),
-                lambda p: (base / "copy.jsonl").write_bytes(p.read_bytes()),
-            ),
-            (
-                "Parquet",
-                parquet,
-                ".parquet",
-                lambda p: pq.read_table(p),
-                lambda p: pq.write_table(pq.read_table(p), base / "copy.parquet"),
-            ),
+        jsonl, parquet = base / "shard.jsonl", base / "shard.parquet"
+        write_shards(jsonl, parquet, records)
+        out = base / "out"
+        out.mkdir()
+        floors = {}
+        for name, path, floor in [
+            ("a", jsonl, orjson_floor),
+            ("b", parquet, parquet_floor),
         ]:
-            read(path)  # warm the page cache so both runs read from memory
-            floor = timed(lambda path=path, read=read: read(path))
-            copied = timed(lambda path=path, read=read, copy=copy: (read(path), copy(path)))
+            floor(path)  # warm the page cache
+            floors[name] = median(lambda floor=floor, path=path: floor(path))
+        mib = jsonl.stat().st_size / 2**20, parquet.stat().st_size / 2**20
+        print(
+            f"{records:,} records, text 200-2,000 characters: JSON Lines {mib[0]:,.0f} MiB, "
+            f"Parquet {mib[1]:,.0f} MiB; median of 3 runs"
+        )
+        print(f"  floor (a) every line parsed with orjson:      {floors['a']:6.2f} s")
+        print(f"  floor (b) provenance columns read by pyarrow: {floors['b']:6.2f} s")
+        report = None
+        timings: dict[str, float] = {}
+        for label, path, suffix, floor, target in [
+            ("JSON Lines decide", jsonl, ".jsonl", "a", 0.75),
+            ("JSON Lines split", jsonl, ".jsonl", "a", 1.2),
+            ("Parquet decide", parquet, ".parquet", "b", 1.2),
+            ("Parquet split", parquet, ".parquet", "b", None),
+        ]:
 
-            def scan(
-                path: Path = path, suffix: str = suffix, outputs: bool = True, selfid: bool = False
-            ) -> None:
+            def work(path: Path = path, suffix: str = suffix, label: str = label) -> None:
                 nonlocal report
-                report = api.scan(
-                    [path],
-                    use="distillation",
-                    target=TARGET,
-                    ruleset=rules,
-                    allowed=base / f"allowed{suffix}" if outputs else None,
-                    blocked=base / f"blocked{suffix}" if outputs else None,
-                    detect_self_id=selfid,
-                )
+                target_out = out if label.endswith("split") else None
+                report = scan([path], target_out, suffix, ruleset=rules)
 
-            decided = timed(lambda scan=scan: scan(outputs=False))
-            split = timed(scan)
-            detected = timed(lambda scan=scan: scan(outputs=False, selfid=True))
-            assert report is not None
-            assert report.self_id is not None
-            found = report.self_id.records
-            size = path.stat().st_size / 2**20
-            assert report is not None
-            print(
-                f"{name}: {records:,} records, {size:.0f} MiB, {len(report.provenance)} distinct tuples"
+            took = timings[label] = median(work)
+            ratio = took / floors[floor]
+            goal = (
+                f"target <= {target}x: {'met' if ratio <= target else 'missed'}" if target else ""
             )
-            print(f"  read with pyarrow (floor):   {records / floor:>12,.0f} records/s")
-            print(f"  read + write once (copy):    {records / copied:>12,.0f} records/s")
-            for label, took in [
-                ("scan, report only:", decided),
-                ("scan + allowed/blocked:", split),
-            ]:
-                print(
-                    f"  {label:<27}{records / took:>12,.0f} records/s  "
-                    f"({took / floor:.2f}x floor; target <= 3x)"
+            print(
+                f"  scan {label:<18} {took:6.2f} s {records / took:>11,.0f} records/s "
+                f"{ratio:5.2f}x floor ({floor}) {goal}"
+            )
+        assert report is not None
+        print(
+            f"  ({len(report.provenance)} distinct provenance tuples, {report.allowed:,} allowed)"
+        )
+
+        print(f"peak resident memory of a fresh process (target < {RSS_TARGET_MB} MB):")
+        small = {
+            (label, split): peak_rss_mb(path, split)
+            for label, path in [("JSON Lines", jsonl), ("Parquet", parquet)]
+            for split in (False, True)
+        }
+        big_dir = base / "big"
+        big_dir.mkdir()
+        need = 4 * (jsonl.stat().st_size + parquet.stat().st_size) * 1.3
+        short = shutil.disk_usage(big_dir).free < need
+        big_jsonl, big_parquet = big_dir / "shard.jsonl", big_dir / "shard.parquet"
+        write_shards(big_jsonl, big_parquet, 4 * records, short=short)
+        big = {
+            (label, split): peak_rss_mb(path, split)
+            for label, path in [("JSON Lines", big_jsonl), ("Parquet", big_parquet)]
+            for split in (False, True)
+        }
+        if short:
+            print("  (too little free space: the 4x shard's texts are 200-400 characters)")
+        for key, mb in small.items():
+            label = f"{key[0]} {'split' if key[1] else 'decide'}"
+            change = 100 * (big[key] - mb) / mb
+            print(
+                f"  {label:<18} {records:>10,}: {mb:5.0f} MB   {4 * records:>10,}: "
+                f"{big[key]:5.0f} MB  ({change:+.1f} %)"
+            )
+        shutil.rmtree(big_dir)
+
+        parts = [base / f"part{i}.jsonl" for i in range(4)]
+        with jsonl.open("rb") as stream:
+            lines = stream.readlines()
+        quarter = -(-len(lines) // 4)
+        for i, part in enumerate(parts):
+            part.write_bytes(b"".join(lines[i * quarter : (i + 1) * quarter]))
+        del lines
+        before = load()
+        by_workers = {
+            n: median(lambda n=n: scan(parts, None, ".jsonl", ruleset=rules, workers=n))
+            for n in (1, 2)
+        }
+        print(
+            f"workers, four JSON Lines files of {quarter:,} records, report only: "
+            f"--workers 1 {by_workers[1]:.2f} s, --workers 2 {by_workers[2]:.2f} s, "
+            f"{by_workers[1] / by_workers[2]:.2f}x (target >= 1.7x); load average {before} "
+            f"before, {load()} after"
+        )
+
+        for label, path, suffix in [
+            ("JSON Lines", jsonl, ".jsonl"),
+            ("Parquet", parquet, ".parquet"),
+        ]:
+            plain = timings[f"{label} decide"]
+            detected = median(
+                lambda path=path, suffix=suffix: scan(
+                    [path], None, suffix, ruleset=rules, detect_self_id=True
                 )
-            print(f"  scan + outputs against the copy floor: {split / copied:.2f}x")
-            print(
-                f"  {'scan --detect-self-id:':<27}{records / detected:>12,.0f} records/s  "
-                f"({detected / floor:.2f}x floor, {detected / decided:.2f}x the scan without it; "
-                f"{found:,} self-identified)"
             )
+            found = scan([path], None, suffix, ruleset=rules, detect_self_id=True).self_id.records
+            print(
+                f"scan --detect-self-id, {label}: {records / detected:,.0f} records/s, "
+                f"{detected / plain:.2f}x the scan without it ({found:,} self-identified)"
+            )
+    print(f"load average at the end: {load()}")
 
 
 if __name__ == "__main__":

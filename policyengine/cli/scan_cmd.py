@@ -148,6 +148,9 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
             raise click.UsageError("--signatures is read only with --detect-self-id; add it")
         fields = _field_map(options)
         report_format = _report_format(options["report_path"])
+        _check_report_path(
+            options["report_path"], [*shards, options["allowed"], options["blocked"]]
+        )
         target = _target(options)
         ruleset = load_or_exit(ctx, options["rules"])
         with _progress(shards) as progress:
@@ -181,13 +184,46 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
 
 def _write_report(report: ScanReport, fmt: str, path: Path) -> None:
     """The report as JSON (its pydantic model), Markdown or HTML (Jinja templates)."""
+    from policyengine import codes
+    from policyengine.diagnostics import Diagnostic, Location
+    from policyengine.scan.formats import AtomicOutput
+
     if fmt == "json":
         text = report.model_dump_json(indent=2) + "\n"
     else:
         from policyengine.report.render import render
 
         text = render(f"scan.{fmt}.j2", report=report.model_dump(mode="json"))
-    path.write_text(text, encoding="utf-8")
+    output_file: AtomicOutput | None = None
+    try:
+        output_file = AtomicOutput(path)
+        output_file.temporary.write_text(text, encoding="utf-8")
+        output_file.commit()
+    except OSError as error:
+        if output_file is not None:
+            output_file.discard()
+        raise PolicyEngineError(
+            [
+                Diagnostic(
+                    codes.SCAN_OUTPUT,
+                    f"cannot write `{path}`: {error.strerror or error}",
+                    Location(str(path)),
+                    help="free space or choose another folder for the report",
+                )
+            ]
+        ) from None
+
+
+def _check_report_path(path: Path | None, others: list[Path | None]) -> None:
+    """A report may not overwrite a shard or an output."""
+    if path is None:
+        return
+    for other in others:
+        if other is not None and other.resolve() == path.resolve():
+            raise click.BadParameter(
+                f"`{path}` is also a shard or an output; write the report to its own file",
+                param_hint="'--report'",
+            )
 
 
 def _field_map(options: dict[str, Any]) -> FieldMap:

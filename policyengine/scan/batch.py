@@ -30,7 +30,6 @@ class Batch:
     raw: pa.Array | None = None
     block: pa.Buffer | None = None
     records: pa.RecordBatch | None = None
-    mentions_policy: bool = False  # some record may hold a `_policy` already (JSON Lines)
 
     def __len__(self) -> int:
         return len(self.problem)

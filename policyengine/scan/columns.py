@@ -79,6 +79,36 @@ def extract(columns: pa.Table | pa.RecordBatch, path: FieldPath) -> pa.Array | N
     return array
 
 
+def field_type(schema: pa.Schema, path: FieldPath) -> pa.DataType | None:
+    """The type of the values at ``path`` in records of ``schema``, or None when it has no such
+    column or field. Raises PathConflict when a step meets a value of the wrong shape."""
+    if path[0] not in schema.names:
+        return None
+    kind = schema.field(path[0]).type
+    for depth, part in enumerate(path[1:], 1):
+        if isinstance(part, int):
+            if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
+                raise PathConflict(f"`{dotted(path[:depth])}` is not a list")
+            kind = kind.value_type
+        else:
+            if not pa.types.is_struct(kind):
+                raise PathConflict(f"`{dotted(path[:depth])}` is not an object")
+            index = kind.get_field_index(part)
+            if index < 0:
+                return None
+            kind = kind.field(index).type
+    return kind
+
+
+def is_text(kind: pa.DataType, *, dates: bool = False) -> bool:
+    """Whether :func:`as_text` turns values of ``kind`` into text."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_null(kind) or kind in TEXT_TYPES:
+        return True
+    return dates and (pa.types.is_date(kind) or pa.types.is_timestamp(kind))
+
+
 def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(column, pa.ChunkedArray):
         return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
@@ -112,11 +142,18 @@ def as_text(array: pa.Array, *, dates: bool = False) -> pa.Array | None:
 
 
 def day_of(values: pa.Array) -> pa.Array:
-    """ISO dates and date-times cut to the day; anything else is kept as it is (and refused later)."""
-    looks_like = pc.match_substring_regex(values, DATE_PREFIX)
-    return pc.if_else(
-        pc.fill_null(looks_like, False), pc.utf8_slice_codeunits(values, 0, 10), values
+    """ISO dates and date-times cut to the day; anything else is kept as it is (and refused later).
+
+    The regular expression runs over the distinct values only (a few hundred days in a batch)."""
+    encoded = pc.dictionary_encode(values)
+    distinct_values = encoded.dictionary
+    looks_like = pc.match_substring_regex(distinct_values, DATE_PREFIX)
+    days = pc.if_else(
+        pc.fill_null(looks_like, False),
+        pc.utf8_slice_codeunits(distinct_values, 0, 10),
+        distinct_values,
     )
+    return pc.take(days, encoded.indices)
 
 
 def distinct(columns: Sequence[pa.Array]) -> tuple[pa.Array, pa.Array]:

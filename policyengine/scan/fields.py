@@ -54,27 +54,45 @@ def dotted(path: FieldPath) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FieldMap:
-    """Where each field lives in a record (a path per field; see the module docstring)."""
+    """Where each field lives in a record (a path per field; see the module docstring).
+
+    ``explicit`` names the fields whose path was given (by ``--field`` or a profile) rather than
+    left at its default: such a path that occurs nowhere in a shard is a field-map error (PE603),
+    where an absent default field just means missing provenance.
+    """
 
     paths: Mapping[str, FieldPath] = field(default_factory=lambda: {n: (n,) for n in FIELDS})
+    explicit: frozenset[str] = frozenset()
 
     def path(self, name: str) -> FieldPath:
         """The path of one field."""
         return self.paths[name]
 
     def with_paths(self, paths: Mapping[str, FieldPath]) -> FieldMap:
-        """This map with some paths replaced."""
-        return replace(self, paths={**self.paths, **paths})
+        """This map with some paths replaced (and marked explicit)."""
+        return replace(
+            self, paths={**self.paths, **paths}, explicit=self.explicit | frozenset(paths)
+        )
 
     def describe(self) -> dict[str, str]:
         """Field name → dotted path, for reports."""
         return {name: dotted(self.paths[name]) for name in FIELDS}
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self.paths.items())))
+        return hash((tuple(sorted(self.paths.items())), self.explicit))
 
 
 DEFAULT: Final = FieldMap()
+
+
+def absent(name: str, path: FieldPath, shard: str, where: str) -> Diagnostic:
+    """PE603 for an explicitly mapped field whose path occurs nowhere in ``shard``."""
+    return _field_error(
+        f"field `{name}`: `{dotted(path)}` occurs in no {where} of `{shard}`",
+        Location(shard),
+        "check the path given with `--field` or the profile; leave the field unmapped if the "
+        "shards do not record it",
+    )
 
 
 def _field_error(message: str, location: Location, help_text: str) -> Diagnostic:

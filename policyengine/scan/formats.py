@@ -141,6 +141,16 @@ def temporary_beside(path: Path) -> Path:
     return Path(name)
 
 
+def _same(path: Path, shard: Path) -> bool:
+    """Whether ``path`` is ``shard``: the same name once resolved, or the same file (a link)."""
+    if path.resolve() == shard.resolve():
+        return True
+    try:
+        return path.exists() and os.path.samefile(path, shard)
+    except OSError:
+        return False
+
+
 def check_output(path: Path, inputs: list[Path], family: Family) -> Format:
     """The format of an output; PE602/PE606 when it is unknown, of another family than the
     inputs, an input itself, or in a folder that does not exist."""
@@ -150,7 +160,7 @@ def check_output(path: Path, inputs: list[Path], family: Family) -> Format:
         problem = f"the shards are {family.value} records; `{path}` names a {fmt.family.value} file"
     elif not path.parent.is_dir():
         problem = f"the folder `{path.parent}` does not exist"
-    elif any(path.resolve() == shard.resolve() for shard in inputs):
+    elif any(_same(path, shard) for shard in inputs):
         problem = f"`{path}` is one of the shards being scanned"
     if problem:
         raise PolicyEngineError(

@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from policyengine.diagnostics import PolicyEngineError
 from policyengine.scan import columns
 from policyengine.scan.batch import Batch
-from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, dotted
+from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, absent, dotted
 from policyengine.scan.formats import Format, open_input, unreadable
 
 BLOCK: Final = 8 << 20
@@ -40,22 +41,42 @@ def read(
 ) -> Iterator[Batch]:
     """The records of a JSON Lines file, one batch per block of lines.
 
-    Raises PolicyEngineError (PE601) when the file cannot be read or decompressed.
+    Raises PolicyEngineError: PE601 when the file cannot be read or decompressed, PE603 at its end
+    when a field mapped explicitly occurs in none of its records (the outputs are not written).
     """
     options = pj.ParseOptions(
         explicit_schema=columns.json_schema(fields), unexpected_field_behavior="ignore"
     )
     line = 1
+    unseen = {name: fields.path(name) for name in sorted(fields.explicit)}
+    records = 0
     with open_input(path, fmt) as (stream, raw):
         seen = 0
         for data in _blocks(stream, path, block):
             batch, count = parse_block(data, line, fields, options)
             line += count
+            records += len(batch)
+            if unseen:
+                _occurring(unseen, batch, data)
             if len(batch):
                 yield batch
             if progress is not None:
                 progress(raw.tell() - seen)
                 seen = raw.tell()
+    if unseen and records:
+        raise PolicyEngineError([absent(n, p, str(path), "record") for n, p in unseen.items()])
+
+
+def _occurring(unseen: dict[str, FieldPath], batch: Batch, data: bytes) -> None:
+    """Forget the fields of ``unseen`` that some record of the block holds: a value at the path,
+    or (for nulls) every key of the path written somewhere in the block."""
+    for name, path in list(unseen.items()):
+        values = batch.text if name == "text" else batch.provenance[name]
+        if len(values) and values.null_count < len(values):
+            del unseen[name]
+            continue
+        if all(json.dumps(key).encode() in data for key in path if isinstance(key, str)):
+            del unseen[name]
 
 
 def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[bytes]:
@@ -124,7 +145,6 @@ def parse_block(
         first_line=first_line,
         raw=lines,
         block=pa.py_buffer(data),
-        mentions_policy=b'"_policy"' in data,
     )
     if blank:
         keep = pc.invert(pc.is_in(columns.arange(count), value_set=pa.array(blank, pa.uint64())))
@@ -190,7 +210,6 @@ def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
         first_line=first_line,
         line_of=pa.array(line_of, pa.int64()),
         raw=pc.take(lines, pa.array(keep, pa.int64())),
-        mentions_policy=any(b'"_policy"' in line for line in listed),
     )
 
 

@@ -2,6 +2,9 @@
 
 A provenance column must hold text (``generated_at`` may also be a date or a timestamp); a column of
 another type is a field-map error (PE603) for the whole file rather than a problem of each record.
+:func:`check_schema` says so from the file's footer, before any record is read; it also refuses a
+path given explicitly (``--field``, a profile) that names no column of the file, where a default
+path without a column means the provenance is missing.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
 from policyengine.scan import columns
 from policyengine.scan.batch import Batch
-from policyengine.scan.fields import FIELDS, FieldMap, dotted
+from policyengine.scan.fields import FIELDS, FieldMap, absent, dotted
 from policyengine.scan.formats import unreadable
 
 ROWS: Final = 65_536
@@ -32,6 +35,31 @@ def open_file(path: Path) -> pq.ParquetFile:
         raise unreadable(
             path, str(error).splitlines()[0] if str(error) else "not Parquet"
         ) from None
+
+
+def check_schema(path: Path, fields: FieldMap) -> None:
+    """PE603 unless every mapped column of ``path`` holds text, and every explicitly mapped field
+    names a column (PE601 when the file is not Parquet)."""
+    schema = open_file(path).schema_arrow
+    problems: list[Diagnostic] = []
+    for field in FIELDS:
+        where = fields.path(field)
+        try:
+            kind = columns.field_type(schema, where)
+        except columns.PathConflict as error:
+            problems.extend(_misfit(str(path), field, str(error)).diagnostics)
+            continue
+        if kind is None:
+            if field in fields.explicit:
+                problems.append(absent(field, where, str(path), "column"))
+        elif not columns.is_text(kind, dates=field == "generated_at"):
+            problems.extend(
+                _misfit(
+                    str(path), field, f"`{dotted(where)}` holds {kind} values, not text"
+                ).diagnostics
+            )
+    if problems:
+        raise PolicyEngineError(problems)
 
 
 def read(

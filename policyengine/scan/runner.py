@@ -125,7 +125,12 @@ def shards(paths: Sequence[Path]) -> list[Shard]:
 
 
 def check_fields(inputs: Sequence[Shard], fields: FieldMap) -> None:
-    """The field map can be read from JSON Lines (no key read both as an object and not): PE603."""
+    """The field map fits the shards, before any record is read (PE603): JSON Lines can read it
+    (no key read both as an object and not); each Parquet file has text columns where it points,
+    and a column for every field mapped explicitly."""
+    for shard in inputs:
+        if shard.format.family is Family.PARQUET:
+            parquet.check_schema(shard.path, fields)
     if not any(shard.format.family is Family.JSONL for shard in inputs):
         return
     try:
@@ -160,6 +165,18 @@ def check_outputs(inputs: Sequence[Shard], outputs: Outputs) -> None:
             ]
         )
     family = families.pop() if families else Family.JSONL
+    allowed, blocked = outputs.allowed, outputs.blocked
+    if allowed is not None and blocked is not None and allowed.resolve() == blocked.resolve():
+        raise PolicyEngineError(
+            [
+                Diagnostic(
+                    codes.SCAN_OUTPUT,
+                    f"cannot write `{outputs.blocked}`: it is also the allowed output",
+                    Location("--blocked"),
+                    help="write allowed and blocked records to two different files",
+                )
+            ]
+        )
     for name, path in outputs.paths().items():
         outputs.formats[name] = check_output(path, [s.path for s in inputs], family)
 
@@ -262,7 +279,10 @@ def _parallel(
                 for shard, part in zip(inputs, parts, strict=True)
             ]
             for shard, future, part in zip(inputs, futures, parts, strict=True):
-                tally.merge(future.result())
+                found = future.result()
+                if not isinstance(found, Tally):
+                    raise PolicyEngineError(found)
+                tally.merge(found)
                 for name, sink in sinks.items():
                     sink.append(part[name], str(shard.path))
                 if progress is not None:
@@ -284,8 +304,20 @@ def _specs(sinks: Mapping[str, Sink], part: Mapping[str, Path]) -> PartSpec:
     }
 
 
-def _scan_part(shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec) -> Tally:
-    """In a worker: scan one file into its part files (closed, never renamed)."""
+def _scan_part(
+    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec
+) -> Tally | list[Diagnostic]:
+    """In a worker: scan one file into its part files (closed, never renamed); bad input comes
+    back as its diagnostics (values, since the error itself does not pickle)."""
+    try:
+        return _scan_part_file(shard, settings, tracer, specs)
+    except PolicyEngineError as error:
+        return list(error.diagnostics)
+
+
+def _scan_part_file(
+    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec
+) -> Tally:
     tally = Tally()
     part = {
         name: Sink(path, fmt, blocked=blocked, temporary=temporary)

@@ -10,8 +10,10 @@ traced by fingerprint, ``generation``. A line that is not a JSON object is kept 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -63,9 +65,29 @@ class Sink:
         self._schema: pa.Schema | None = None
         self._first: str | None = None
         if fmt.family is Family.JSONL:
-            raw = pa.OSFile(str(self.output.temporary), "wb")
+            with self._writing():
+                raw = pa.OSFile(str(self.output.temporary), "wb")
             compress = fmt.codec is not None and not parts
             self._stream = pa.CompressedOutputStream(raw, fmt.codec) if compress else raw
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """PE606 naming the output (and why) when the system refuses a write (a full disk)."""
+        try:
+            yield
+        except OSError as error:
+            why = error.strerror or str(error).splitlines()[0] or type(error).__name__
+            raise PolicyEngineError(
+                [
+                    Diagnostic(
+                        codes.SCAN_OUTPUT,
+                        f"cannot write `{self.path}`: {why[:1].lower() + why[1:]}",
+                        Location(str(self.path)),
+                        help="free space or choose another folder; the partial output was removed "
+                        "and a file already at the path is unchanged",
+                    )
+                ]
+            ) from None
 
     def prepare(self, schema: pa.Schema, name: str) -> None:
         """Open a Parquet output for records of ``schema`` (the first file's schema rules)."""
@@ -74,7 +96,8 @@ class Sink:
     def _open(self, schema: pa.Schema, name: str) -> None:
         if self._schema is None:
             self._schema, self._first = schema, name
-            self._parquet = pq.ParquetWriter(str(self.output.temporary), schema)
+            with self._writing():
+                self._parquet = pq.ParquetWriter(str(self.output.temporary), schema)
         elif not schema.equals(self._schema):
             raise PolicyEngineError(
                 [
@@ -90,6 +113,10 @@ class Sink:
 
     def append(self, part: Path, name: str) -> None:
         """Append a finished part (another process's output for file ``name``)."""
+        with self._writing():
+            self._append(part, name)
+
+    def _append(self, part: Path, name: str) -> None:
         if self._stream is not None:
             with part.open("rb") as source:
                 while chunk := source.read(1 << 22):
@@ -102,7 +129,11 @@ class Sink:
             self._parquet.write(table)
 
     def write(self, judged: Judged, name: str) -> None:
-        """Write the batch's allowed records (or its blocked ones)."""
+        """Write the batch's allowed records (or its blocked ones); PE606 when the system refuses."""
+        with self._writing():
+            self._write(judged, name)
+
+    def _write(self, judged: Judged, name: str) -> None:
         rows = judged.allowed if not self.blocked else pc.invert(judged.allowed)
         if self._stream is not None:
             data = blocked_jsonl(judged, rows, name) if self.blocked else allowed_jsonl(judged)
@@ -120,23 +151,27 @@ class Sink:
 
     def close(self) -> None:
         """Flush and close the file (it stays under its temporary name)."""
-        if self._stream is not None and not self._stream.closed:
-            self._stream.close()
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
+        with self._writing():
+            if self._stream is not None and not self._stream.closed:
+                self._stream.close()
+            if self._parquet is not None:
+                parquet, self._parquet = self._parquet, None
+                parquet.close()
 
     def commit(self) -> None:
         """Close and rename the file over its path."""
         self.close()
-        if self.format.family is Family.PARQUET and self._schema is None:
-            pq.write_table(pa.table({}), str(self.output.temporary))
-        self.output.commit()
+        with self._writing():
+            if self.format.family is Family.PARQUET and self._schema is None:
+                pq.write_table(pa.table({}), str(self.output.temporary))
+            self.output.commit()
 
     def discard(self) -> None:
         """Close and remove the temporary file; the path keeps what it held before."""
         try:
             self.close()
+        except PolicyEngineError:
+            pass  # already failing: the file is removed below either way
         finally:
             self.output.discard()
 
@@ -192,9 +227,7 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
         pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
     )
     # A record that already has a `_policy` would end up with two; those few are rewritten.
-    rewrite = unreadable
-    if batch.mentions_policy:
-        rewrite = pc.or_(unreadable, pc.match_substring(lines, f'"{POLICY}"'))
+    rewrite = pc.or_(unreadable, pc.match_substring(lines, f'"{POLICY}"'))
     if pc.any(rewrite).as_py():
         pieces = _rewrap(judged, chosen, rewrite, pieces, name)
     return columns.concatenated(pieces)
