@@ -22,7 +22,7 @@ from policyengine.evaluate.impact import Change, compare, without_version
 from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.selftest import CaseResult, run_pack_tests, uncovered
 from policyengine.evaluate.waivers import Waiver
-from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind
+from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind, plain
 from policyengine.ledger import audit, gate
 from policyengine.ledger.background import verify_chain_meanwhile
 from policyengine.ledger.store import Ledger
@@ -146,7 +146,7 @@ def record_check(
     payload = {
         "use": decision.use,
         "as_of": decision.at.isoformat(),
-        "what_if": {name: _plain(value) for name, value in _what_if(what_if or {}).items()},
+        "what_if": {name: plain(value) for name, value in _what_if(what_if or {}).items()},
         "verdict": decision.verdict.value,
         "counts": {key: counts[key] for key in ("violation", "needs_review", "waived", "sources")},
         "deciding": list(decision.deciding),
@@ -157,16 +157,6 @@ def record_check(
         "tool_version": run.tool_version,
     }
     return audit.record_check(ledger.engine, decision.target.id, payload, recorded_at=recorded_at)
-
-
-def _plain(value: Value) -> object:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def impact(

@@ -250,6 +250,17 @@ def _describe(raw: object) -> str:
     return "a value of another type"
 
 
+def plain(value: Value) -> object:
+    """A fact value as JSON data: sets as sorted lists, lists as lists, dates as ISO text."""
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Facts(Mapping[str, FactValue]):
     """The facts known about one (source, use, target): a fact name maps to its value or UNKNOWN.

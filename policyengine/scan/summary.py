@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
-from policyengine.facts import Value
+from policyengine.facts import Value, plain
 from policyengine.scan.fields import PROVENANCE
 from policyengine.scan.gate import CLAIM, GENERATION, INVALID, VERDICTS, Key, Outcome, Problem
 from policyengine.scan.identify import Status
@@ -292,7 +292,7 @@ def report(tally: Tally, context: Context) -> ScanReport:
     return ScanReport(
         use=context.use,
         as_of=context.as_of.isoformat() if context.as_of else None,
-        target={name: _plain(value) for name, value in sorted(context.target.items())},
+        target={name: plain(value) for name, value in sorted(context.target.items())},
         fields=dict(context.fields),
         on_unknown=context.on_unknown,
         files=tally.files,
@@ -342,16 +342,6 @@ def _self_id(tally: Tally, signatures: str) -> SelfIdentification:
 
 def _sortable(key: Key) -> tuple[str, ...]:
     return tuple(part or "" for part in key)
-
-
-def _plain(value: Value) -> object:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _shares(tally: Tally, index: int, records: int, chars: int) -> list[Share]:
