@@ -23,14 +23,18 @@ from policyengine.scan.batch import Batch
 from policyengine.scan.fields import FIELDS, FieldMap, absent, dotted
 from policyengine.scan.formats import unreadable
 
-ROWS: Final = 65_536
-"""Records per batch."""
+ROWS: Final = 16_384
+"""Records per batch (with texts of ~1,000 characters, ~16 MB of text)."""
+
+BUFFER: Final = 1 << 20
+"""Bytes read from the file at a time: pages are read through a buffer of this size, never a whole
+column chunk, so memory does not grow with the row groups' size (nor with the file's)."""
 
 
 def open_file(path: Path) -> pq.ParquetFile:
     """The Parquet file; PE601 when it is not one."""
     try:
-        return pq.ParquetFile(str(path))
+        return pq.ParquetFile(str(path), pre_buffer=False, buffer_size=BUFFER)
     except (OSError, pa.ArrowException) as error:
         raise unreadable(
             path, str(error).splitlines()[0] if str(error) else "not Parquet"
@@ -76,11 +80,17 @@ def read(
     size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
     row = 1
     try:
-        for record_batch in parquet.iter_batches(batch_size=ROWS, columns=wanted):
-            yield from_arrow(record_batch, fields, row, str(path), keep=whole_records)
-            row += record_batch.num_rows
-            if progress is not None:
-                progress(size * record_batch.num_rows // total)
+        for group in range(parquet.num_row_groups):
+            # One row group at a time, without pre-buffering: a pre-buffering reader over the
+            # whole file keeps the column chunks of every row group it has read until it is
+            # done, so its memory grows with the file.
+            for record_batch in parquet.iter_batches(
+                batch_size=ROWS, row_groups=[group], columns=wanted
+            ):
+                yield from_arrow(record_batch, fields, row, str(path), keep=whole_records)
+                row += record_batch.num_rows
+                if progress is not None:
+                    progress(size * record_batch.num_rows // total)
     except (OSError, pa.ArrowException) as error:
         raise unreadable(path, str(error).splitlines()[0] if str(error) else "corrupt") from None
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
-from policyengine.scan import columns
+from policyengine.scan import columns, parquet
 from policyengine.scan.formats import AtomicOutput, Family, Format
 from policyengine.scan.gate import GENERATION
 from policyengine.scan.identify import SAYS
@@ -122,11 +122,14 @@ class Sink:
                 while chunk := source.read(1 << 22):
                     self._stream.write(chunk)
             return
-        table = pq.read_table(str(part))
-        self._open(table.schema, name)
+        # Batch by batch, as the scan reads: a part is as large as the file it came from.
+        source = parquet.open_file(part)
+        self._open(source.schema_arrow, name)
         assert self._parquet is not None
-        if table.num_rows:
-            self._parquet.write(table)
+        for group in range(source.num_row_groups):
+            for batch in source.iter_batches(batch_size=parquet.ROWS, row_groups=[group]):
+                if batch.num_rows:
+                    self._parquet.write_batch(batch)
 
     def write(self, judged: Judged, name: str) -> None:
         """Write the batch's allowed records (or its blocked ones); PE606 when the system refuses."""
@@ -155,8 +158,8 @@ class Sink:
             if self._stream is not None and not self._stream.closed:
                 self._stream.close()
             if self._parquet is not None:
-                parquet, self._parquet = self._parquet, None
-                parquet.close()
+                writer, self._parquet = self._parquet, None
+                writer.close()
 
     def commit(self) -> None:
         """Close and rename the file over its path."""
