@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from policyengine import bundled
 from policyengine.cli import output
 from policyengine.cli.exitcodes import ExitCode, for_diagnostics
 
@@ -37,9 +38,7 @@ def rule_paths(paths: tuple[Path, ...]) -> list[Path]:
     configured = os.environ.get("POLICYENGINE_RULES")
     if configured:
         return [Path(p) for p in configured.split(os.pathsep) if p]
-    import policyengine
-
-    return [Path(policyengine.__file__).resolve().parent.parent / "rules"]
+    return [bundled.RULES]
 
 
 def cache_folder() -> Path | None:

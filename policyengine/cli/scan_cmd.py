@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from policyengine.cli import output
-from policyengine.cli.exitcodes import ExitCode, for_input
+from policyengine.cli.exitcodes import for_input, for_verdict
 from policyengine.cli.ledger_cmd import DEFAULT_DB, ENV_DB
 from policyengine.cli.target_options import (
     as_of_day,
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
     from policyengine.scan.summary import ScanReport
 
 REPORT_FORMATS = {".json": "json", ".md": "md", ".html": "html"}
-EXIT = {
-    "compliant": ExitCode.OK,
-    "violation": ExitCode.VIOLATION,
-    "needs_review": ExitCode.NEEDS_REVIEW,
-}
 
 
 @click.command()
@@ -179,7 +174,7 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
         output.diagnostics(error.diagnostics)
         ctx.exit(for_input(error.diagnostics))
     _print(report, options["report_path"])
-    ctx.exit(EXIT[report.verdict])
+    ctx.exit(for_verdict(report.verdict))
 
 
 def _write_report(report: ScanReport, fmt: str, path: Path) -> None:

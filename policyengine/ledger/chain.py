@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, Select, insert, select, text
 
 from policyengine.ledger.db import WRITE_OPTION
 from policyengine.ledger.models import Entry
@@ -138,9 +138,9 @@ def writing(engine: Engine) -> Iterator[Writer]:
             yield Writer(connection)
 
 
-def links(connection: Connection, *, batch: int = 5000) -> Generator[Link, None, None]:
-    """Every stored entry in chain order, streamed."""
-    result = connection.execute(
+def entries(batch: int = 5000) -> Select[int, str, str, str, str, str, str]:
+    """Every stored entry in chain order, in the field order of :class:`Link`, streamed."""
+    return (
         select(
             Entry.seq,
             Entry.kind,
@@ -153,6 +153,11 @@ def links(connection: Connection, *, batch: int = 5000) -> Generator[Link, None,
         .order_by(Entry.seq)
         .execution_options(yield_per=batch)
     )
+
+
+def links(connection: Connection, *, batch: int = 5000) -> Generator[Link, None, None]:
+    """Every stored entry in chain order, streamed."""
+    result = connection.execute(entries(batch))
     try:
         for row in result:
             yield Link(*row)

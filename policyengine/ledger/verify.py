@@ -200,7 +200,6 @@ def _bad_batch(result: Verification, batch: int, message: str) -> None:
 
 def expected_head(connection: Connection, expected: str) -> list[Diagnostic]:
     """A problem unless ``expected`` (a head hash published earlier) is the hash of some entry."""
-    from policyengine.ledger.models import Entry
 
     found = connection.execute(select(Entry.seq).where(Entry.hash == expected.lower())).first()
     if found is not None:
@@ -225,19 +224,7 @@ def verify_chain(connection: Connection) -> Verification:
     result = Verification()
     previous = GENESIS
     sha256, fromhex = hashlib.sha256, bytes.fromhex
-    rows = connection.execute(
-        select(
-            Entry.seq,
-            Entry.kind,
-            Entry.subject,
-            Entry.recorded_at,
-            Entry.payload,
-            Entry.prev_hash,
-            Entry.hash,
-        )
-        .order_by(Entry.seq)
-        .execution_options(yield_per=5000)
-    )
+    rows = connection.execute(chain.entries())
     with closing(rows):
         for expected_seq, row in enumerate(rows, 1):
             seq, kind, subject, recorded_at, payload, prev_hash, digest = row

@@ -41,12 +41,13 @@ def build(run: CheckRun, generated_at: dt.datetime, *, rules: RuleSet | None = N
     )
     findings = _findings(groups, ids, decision.gaps, rules)
     obligations = _obligations(groups)
+    counted = decision.counts()  # the same counts as the summary line of every format
     counts = view.Counts(
-        sources=len({s.id for s in sources}),
+        sources=counted["sources"],
         decisions=len(groups),
-        violations=sum(f.verdict == "violation" and not f.waived for f in findings),
-        needs_review=sum(f.verdict == "needs_review" and not f.waived for f in findings),
-        waived=sum(f.waived for f in findings),
+        violations=counted["violation"],
+        needs_review=counted["needs_review"],
+        waived=counted["waived"],
         obligations_unmet=sum(o.status == "unmet" for o in obligations),
     )
     verdict = decision.verdict.value

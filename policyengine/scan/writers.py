@@ -14,6 +14,7 @@ import contextlib
 import functools
 import json
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Final
 
@@ -172,9 +173,8 @@ class Sink:
     def discard(self) -> None:
         """Close and remove the temporary file; the path keeps what it held before."""
         try:
-            self.close()
-        except PolicyEngineError:
-            pass  # already failing: the file is removed below either way
+            with suppress(PolicyEngineError):  # already failing: the file goes either way
+                self.close()
         finally:
             self.output.discard()
 

@@ -136,8 +136,13 @@ def test_workflow_command_data_is_escaped() -> None:
     assert _property("a:b,c") == "a%3Ab%2Cc"
 
 
-def test_a_planned_manifest_is_decided_without_a_ledger(tmp_path: Path) -> None:
-    """`--manifest` decides a lineage that is not recorded anywhere, writing nothing."""
+def test_a_planned_manifest_is_decided_without_a_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--manifest` decides a lineage that is not recorded anywhere, writing nothing: no ledger
+    appears in the working directory, and no check is recorded."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POLICYENGINE_DATABASE_URL", raising=False)
     result = CliRunner().invoke(
         cli,
         [
@@ -152,6 +157,7 @@ def test_a_planned_manifest_is_decided_without_a_ledger(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 4, result.stderr
+    assert "recorded this check" not in result.stderr
     assert not list(tmp_path.iterdir())
 
 
