@@ -19,7 +19,9 @@ class Batch:
     holds each record's line; Parquet records count rows from 1 the same way. ``raw`` holds each
     JSON Lines record's bytes (with its newline) and ``block`` the whole block when every line
     is a record, so that allowed records are copied, never re-serialised; ``records`` is the
-    Parquet batch itself when outputs need whole records.
+    Parquet batch itself when outputs need whole records. ``char_counts``, when a reader has it,
+    holds each record's characters of text (0 without text) counted without building the text,
+    which ``text`` may then leave out.
     """
 
     provenance: dict[str, pa.Array]
@@ -30,6 +32,7 @@ class Batch:
     raw: pa.Array | None = None
     block: pa.Buffer | None = None
     records: pa.RecordBatch | None = None
+    char_counts: pa.Array | None = None
 
     def __len__(self) -> int:
         return len(self.problem)
@@ -42,6 +45,8 @@ class Batch:
 
     def chars(self) -> pa.Array:
         """Characters of text per record (0 without text)."""
+        if self.char_counts is not None:
+            return self.char_counts
         return pc.fill_null(pc.cast(pc.utf8_length(self.text), pa.int64()), 0)
 
 
