@@ -1,10 +1,13 @@
 """JSON Lines shards → :class:`Batch` values, block by block, with each record's line and bytes.
 
 The file is read in blocks of whole lines. A block becomes an Arrow array of its lines (each a
-view into the block's bytes, newline included, so that allowed lines are copied out in one take), and ``pyarrow.json`` parses it with an explicit schema naming only the mapped fields, so the
-rest of each record is skipped, not built. Only a block where something is off (a line that is not
-one JSON object, a value of the wrong type, bytes that are not UTF-8) is parsed again line by line
-in Python, to find each bad line and say what is wrong with it.
+view into the block's bytes, newline included, so that allowed lines are copied out in one take).
+The native walker (:mod:`.jsonl_native`) reads the mapped fields of every line in one pass without
+parsing the rest. A block it leaves (it is not built; a path indexes a list; some line is not
+plainly one JSON object with text at the mapped paths) goes to ``pyarrow.json``, which parses it
+with an explicit schema naming only the mapped fields; and a block where something is off (a line
+that is not one JSON object, a value of the wrong type, bytes that are not UTF-8) is parsed again
+line by line in Python, to find each bad line and say what is wrong with it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from policyengine.scan import columns
 from policyengine.scan.batch import Batch
 from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, absent, dotted
 from policyengine.scan.formats import Format, open_input, unreadable
+from policyengine.scan.jsonl_native import Plan, read_block
 
 BLOCK: Final = 8 << 20
 """Bytes read at a time; a block holds whole lines, so a longer line makes a longer block."""
@@ -38,8 +42,10 @@ def read(
     *,
     progress: Callable[[int], None] | None = None,
     block: int = BLOCK,
+    text: bool = True,
 ) -> Iterator[Batch]:
-    """The records of a JSON Lines file, one batch per block of lines.
+    """The records of a JSON Lines file, one batch per block of lines. Without ``text``, batches
+    may leave the texts out (as nulls) and carry their characters counted instead.
 
     Raises PolicyEngineError: PE601 when the file cannot be read or decompressed, PE603 at its end
     when a field mapped explicitly occurs in none of its records (the outputs are not written).
@@ -47,17 +53,23 @@ def read(
     options = pj.ParseOptions(
         explicit_schema=columns.json_schema(fields), unexpected_field_behavior="ignore"
     )
+    plan = Plan.of(fields, text)
     line = 1
     unseen = {name: fields.path(name) for name in sorted(fields.explicit)}
     records = 0
     with open_input(path, fmt) as (stream, raw):
         seen = 0
         for data in _blocks(stream, path, block):
-            batch, count = parse_block(data, line, fields, options)
+            walked = read_block(data, line, plan) if plan is not None else None
+            if walked is None:
+                batch, count = parse_block(data, line, fields, options)
+                held = None
+            else:
+                batch, count, held = walked
             line += count
             records += len(batch)
             if unseen:
-                _occurring(unseen, batch, data)
+                _occurring(unseen, batch, data, held)
             if len(batch):
                 yield batch
             if progress is not None:
@@ -67,37 +79,47 @@ def read(
         raise PolicyEngineError([absent(n, p, str(path), "record") for n, p in unseen.items()])
 
 
-def _occurring(unseen: dict[str, FieldPath], batch: Batch, data: bytes) -> None:
-    """Forget the fields of ``unseen`` that some record of the block holds: a value at the path,
-    or (for nulls) every key of the path written somewhere in the block."""
+def _occurring(
+    unseen: dict[str, FieldPath], batch: Batch, data: bytes | bytearray, held: list[bool] | None
+) -> None:
+    """Forget the fields of ``unseen`` that some record of the block holds: a value at the path
+    (``held`` says so per field where the walker read the block), or (for nulls) every key of the
+    path written somewhere in the block."""
     for name, path in list(unseen.items()):
         values = batch.text if name == "text" else batch.provenance[name]
-        if len(values) and values.null_count < len(values):
+        if held[FIELDS.index(name)] if held is not None else values.null_count < len(values):
             del unseen[name]
             continue
         if all(json.dumps(key).encode() in data for key in path if isinstance(key, str)):
             del unseen[name]
 
 
-def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[bytes]:
-    """Blocks of whole lines, each ending with a newline (one is added to an unterminated end)."""
+def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[bytearray]:
+    """Blocks of whole lines, each ending with a newline (one is added to an unterminated end).
+
+    Each block is read into a buffer of its own, after the partial line the previous one left,
+    and cut at its last newline in place: the bytes are copied once, by the read.
+    """
     rest = b""
     while True:
+        block = bytearray(len(rest) + size)
+        block[: len(rest)] = rest
         try:
-            chunk = stream.read(size)
+            got = stream.readinto(memoryview(block)[len(rest) :])
         except (OSError, pa.ArrowException) as error:
             raise unreadable(path, _reason(error)) from None
-        if not chunk:
+        if not got:
             if rest:
-                yield rest + b"\n"
+                yield bytearray(rest + b"\n")
             return
-        data = rest + chunk
-        cut = data.rfind(b"\n") + 1
+        end = len(rest) + got
+        cut = block.rfind(b"\n", 0, end) + 1
         if cut == 0:
-            rest = data  # one line longer than a block: keep reading until it ends
+            rest = bytes(block[:end])  # one line longer than a block: keep reading until it ends
             continue
-        rest = data[cut:]
-        yield data[:cut]
+        rest = bytes(block[cut:end])
+        del block[cut:]
+        yield block
 
 
 def _reason(error: Exception) -> str:
@@ -105,7 +127,7 @@ def _reason(error: Exception) -> str:
     return text[:1].lower() + text[1:]
 
 
-def split_lines(data: bytes) -> pa.Array:
+def split_lines(data: bytes | bytearray) -> pa.Array:
     """The lines of ``data`` (which ends with a newline) as a large_binary array whose values are
     ``data`` itself: element i is line i with its newline, and no byte is copied."""
     buffer = pa.py_buffer(data)
@@ -122,7 +144,7 @@ def split_lines(data: bytes) -> pa.Array:
 
 
 def parse_block(
-    data: bytes, first_line: int, fields: FieldMap, options: pj.ParseOptions
+    data: bytes | bytearray, first_line: int, fields: FieldMap, options: pj.ParseOptions
 ) -> tuple[Batch, int]:
     """The batch of one block and the number of lines it spans."""
     lines = split_lines(data)
@@ -165,7 +187,7 @@ def parse_block(
     return batch, count
 
 
-def _fast(data: bytes, options: pj.ParseOptions, expected: int) -> pa.Table | None:
+def _fast(data: bytes | bytearray, options: pj.ParseOptions, expected: int) -> pa.Table | None:
     """The block parsed by pyarrow, or None when it refuses it or finds another number of records
     than there are non-blank lines (two objects on one line, an object across lines)."""
     try:
@@ -196,11 +218,17 @@ def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
         found = {name: _field(record, paths[name]) for name in FIELDS} if problem is None else {}
         for name in FIELDS:
             value = found.get(name)
-            if isinstance(value, str) or value is None:
+            if value is None or (isinstance(value, str) and _encodable(value)):
                 values[name].append(value)
                 continue
             values[name].append(None)
-            if name != "text" and problem is None:
+            if isinstance(value, str):
+                # json reads "\ud800" alone as a surrogate, which is no character of any text.
+                problem = problem or (
+                    f"`{name}` (at `{dotted(paths[name])}`) holds a lone surrogate escape, "
+                    "which stands for no character"
+                )
+            elif name != "text" and problem is None:
                 problem = f"`{name}` (at `{dotted(paths[name])}`) holds {_kind(value)}, not text"
         problems.append(problem)
     return Batch(
@@ -213,7 +241,12 @@ def by_line(lines: pa.Array, first_line: int, fields: FieldMap) -> Batch:
     )
 
 
-_MISSING: Final = object()
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _record(raw: bytes) -> tuple[Any, str | None]:

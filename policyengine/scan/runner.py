@@ -241,7 +241,8 @@ def scan_file(
     each text identifies itself as with its provenance."""
     name = str(shard.path)
     records = 0
-    for batch in _batches(shard, fields, sinks, progress):
+    texts = tracer is not None or signatures is not None  # else characters are counted alone
+    for batch in _batches(shard, fields, sinks, progress, texts):
         judged = judge(batch, gate, tracer, signatures)
         for sink in sinks.values():
             sink.write(judged, name)
@@ -250,10 +251,14 @@ def scan_file(
 
 
 def _batches(
-    shard: Shard, fields: FieldMap, sinks: Mapping[str, Sink], progress: Progress | None
+    shard: Shard,
+    fields: FieldMap,
+    sinks: Mapping[str, Sink],
+    progress: Progress | None,
+    texts: bool,
 ) -> Iterator[Batch]:
     if shard.format.family is Family.JSONL:
-        return jsonl.read(shard.path, shard.format, fields, progress=progress)
+        return jsonl.read(shard.path, shard.format, fields, progress=progress, text=texts)
     schema = parquet.open_file(shard.path).schema_arrow
     for sink in sinks.values():
         sink.prepare(schema, str(shard.path))

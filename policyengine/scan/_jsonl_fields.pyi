@@ -1,0 +1,6 @@
+def extract(
+    block: bytes | bytearray,
+    paths: tuple[tuple[bytes, ...], ...],
+    text: int,
+    want: tuple[bool, ...],
+) -> tuple[bytes, bytes, list[tuple[bytes, bytes | None, bytes | None]], bytes | None]: ...
