@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from policyengine.rules.ruleset import RuleSet
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
+GROUPED = frozenset({"text", "sarif", "github"})
 
 
 @click.command()
@@ -101,7 +102,11 @@ def _run(ruleset: Any, target: str, options: dict[str, Any], at: dt.date) -> Che
 
     what_if = target_overrides(options)
     with _ledger(options, at) as store:
-        run = api.check(ruleset, store, target, options["use"], at=at, what_if=what_if)
+        # Reports list every source; the other formats count them, so the ledger may group them.
+        grouped = options["fmt"] in GROUPED
+        run = api.check(
+            ruleset, store, target, options["use"], at=at, what_if=what_if, grouped=grouped
+        )
         if options["manifest"] is None:
             seq = api.record_check(store, run, what_if, recorded_at=now())
             click.echo(f"recorded this check as ledger entry {seq}", err=True)
