@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 GROUPED = frozenset({"text", "sarif", "github"})
+QUICK_EXIT = "policyengine.quick_exit"
+"""Key in ``ctx.meta``: the command has written and closed all it opened, so the console script
+may end the process without tearing the interpreter down (see :func:`policyengine.cli.main.main`)."""
 
 
 @click.command()
@@ -94,6 +97,7 @@ def check(ctx: click.Context, /, target: str, **options: Any) -> None:
         output.diagnostics(error.diagnostics)
         ctx.exit(for_input(error.diagnostics))
     click.echo(_render(run, ruleset, options["fmt"], options["explain"]), nl=False)
+    ctx.meta[QUICK_EXIT] = True
     ctx.exit(for_verdict(run.decision.verdict.value, options["fail_on"]))
 
 
