@@ -406,6 +406,27 @@ class UpstreamSource:
         return tuple(e.downstream for e in self.path if e.relation is Relation.SUPERSEDED_BY)
 
 
+EXAMPLES: Final = 3
+"""How many sources a :class:`SourceBundle` keeps with their paths (what `--explain` shows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBundle:
+    """Sources of a grouped lineage that share facts, hops, activity and the way from the target
+    up to the node they hang from: how many (source, path) pairs, and the first few of them.
+
+    ``examples`` are the first :data:`EXAMPLES` sources in lineage order (depth first, in recorded
+    order) and ``ranks`` their places in that order, comparable across bundles. ``records`` totals
+    the records that reached the target from these sources (the input edge nearest the target of
+    each path); None when some path records no count.
+    """
+
+    examples: tuple[UpstreamSource, ...]
+    ranks: tuple[tuple[str, ...], ...]
+    count: int
+    records: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class Lineage:
     """A target (dataset or model) with its own facts and every upstream source.
@@ -413,20 +434,29 @@ class Lineage:
     The closure (every ancestor, the providers they come from) is computed once, when the value is
     built, so that "derived from outputs of provider X" is a set lookup. A source reached along two
     paths appears once per path: each path may carry a different activity or hop count.
+
+    A *grouped* lineage holds ``bundles`` instead of ``sources``: sources recorded alike counted
+    rather than listed, with ``distinct`` the number of distinct sources. Its ``ancestors`` name
+    every node on the way and the sources in ``apart`` (each kept in a bundle of its own), not the
+    sources inside larger bundles.
     """
 
     target: ArtifactRef
     facts: Facts
     sources: tuple[UpstreamSource, ...] = ()
+    bundles: tuple[SourceBundle, ...] = ()
+    distinct: int | None = None
+    apart: frozenset[str] = frozenset()
     ancestors: frozenset[ArtifactRef] = field(init=False)
     providers: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        ancestors = {edge.upstream for source in self.sources for edge in source.path}
+        every = (*self.sources, *(s for bundle in self.bundles for s in bundle.examples))
+        ancestors = {edge.upstream for source in every for edge in source.path}
         # INVARIANT: lineage is acyclic; the ledger refuses writes that would close a cycle.
         if self.target in ancestors:
             raise ValueError(f"{self.target} is its own ancestor")
-        providers = {s.facts["source.provider"] for s in self.sources}
+        providers = {s.facts["source.provider"] for s in every}
         object.__setattr__(self, "ancestors", frozenset(ancestors))
         object.__setattr__(self, "providers", frozenset(p for p in providers if isinstance(p, str)))
 

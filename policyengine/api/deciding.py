@@ -30,9 +30,14 @@ def check(
     *,
     at: dt.date,
     what_if: Mapping[str, object] | None = None,
+    grouped: bool = False,
 ) -> CheckRun:
     """Decide whether the outputs in the recorded ``target`` (an id, or a name recorded once) may
     be used for ``use``, as of the day ``at``; ``what_if`` replaces recorded target facts.
+
+    ``grouped`` reads the lineage with sources recorded alike counted rather than listed: the same
+    decision, counts and explanations, but the run's lineage and groups then list only the first
+    few sources of each kind (enough for text, SARIF and GitHub output, not for reports).
 
     Refuses (PolicyEngineError) to decide on a ledger whose chain does not verify, for a target it
     does not hold, for what-if values that do not fit their facts, and for an ``at`` before
@@ -43,14 +48,16 @@ def check(
     verified = verify_chain_meanwhile(ledger.engine)
     try:
         target_id = _resolve(ledger, target)
-        lineage = ledger.lineage(target_id)
+        with ledger.engine.connect() as connection:
+            records = gate.waivers(connection)
+        waivers = [Waiver(*dataclasses.astuple(record)) for record in records]
+        # A waiver's scope must stay a source of its own to be told apart from its neighbours.
+        scopes = {w.scope for w in waivers}
+        lineage = ledger.lineage(target_id, grouped=grouped, apart=scopes)
     finally:
         verification = verified()
     _require_verified(verification)  # before anything is decided from the lineage just read
     _require_after_first_event(lineage, at)
-    with ledger.engine.connect() as connection:
-        records = gate.waivers(connection)
-    waivers = [Waiver(*dataclasses.astuple(record)) for record in records]
     decision = evaluate(ruleset, lineage, use, overrides, at=at, waivers=waivers)
     return CheckRun(
         decision,
@@ -219,7 +226,8 @@ def _resolve(ledger: Ledger, target: str) -> str:
 
 
 def _require_after_first_event(lineage: Lineage, at: dt.date) -> None:
-    starts = [s.window[0] for s in lineage.sources if s.window is not None]
+    examples = (s for b in lineage.bundles for s in b.examples)  # bundles share their start
+    starts = [s.window[0] for s in (*lineage.sources, *examples) if s.window is not None]
     if starts and at < min(starts):
         raise _error(
             codes.CHECK_AS_OF,

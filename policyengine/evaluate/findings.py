@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from policyengine.evaluate.decision import Decision, ObligationCheck, RuleOutcome
 from policyengine.evaluate.waivers import Waiver, WaiverCheck
-from policyengine.facts import ArtifactRef, Facts, Lineage, Relation, UpstreamSource
+from policyengine.facts import ArtifactRef, Facts, Lineage, UpstreamSource
 from policyengine.rules.schema import Verdict
 
 VERDICT_ORDER: tuple[Verdict, ...] = (Verdict.VIOLATION, Verdict.NEEDS_REVIEW, Verdict.COMPLIANT)
@@ -61,6 +61,10 @@ class SourceGroup:
     """Sources that share their facts and waivers, the one decision for them, and its findings.
 
     ``decision`` is the decision with the waived rules taken out; ``raw`` the one before waivers.
+    ``count`` is how many (source, path) pairs the group holds and ``records`` the records that
+    reach the target from them, where every path records a count. ``sources`` lists every one of
+    them, or, decided from a grouped lineage, the first :data:`policyengine.facts.EXAMPLES` in
+    lineage order.
     """
 
     facts: Facts
@@ -69,26 +73,13 @@ class SourceGroup:
     decision: Decision
     findings: tuple[Finding, ...]
     activity_recorded: bool
+    count: int
+    records: int | None = None
 
     @property
     def verdict(self) -> Verdict:
         """The group's verdict once waived findings are set aside."""
         return self.decision.verdict
-
-    @property
-    def records(self) -> int | None:
-        """Records that reach the target from these sources, where every path records a count."""
-        total = 0
-        for source in self.sources:
-            for edge in source.path:  # the input edge nearest the target counts what reached it
-                if edge.relation is Relation.INPUT:
-                    if edge.records is None:
-                        return None
-                    total += edge.records
-                    break
-            else:
-                return None
-        return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +93,7 @@ class LineageDecision:
     groups: tuple[SourceGroup, ...]
     waivers: tuple[WaiverCheck, ...]
     gaps: tuple[Finding, ...] = ()
+    distinct: int | None = None  # distinct sources, when the groups do not list them all
     verdict: Verdict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,7 +126,10 @@ class LineageDecision:
             if key not in seen:
                 seen.add(key)
                 counted["waived" if finding.waived else finding.verdict.value] += 1
-        counted["sources"] = len({s.ref.id for g in self.groups for s in g.sources})
+        if self.distinct is not None:
+            counted["sources"] = self.distinct
+        else:
+            counted["sources"] = len({s.ref.id for g in self.groups for s in g.sources})
         return counted
 
     def summary(self) -> str:

@@ -9,7 +9,10 @@ facts (a model two generations below Llama 3.1 outputs must still be named "Llam
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import cast
 
 from policyengine.evaluate.decision import Decision, ObligationCheck, ObligationStatus, RuleOutcome
 from policyengine.evaluate.engine import check_obligations, decide, reason, without
@@ -20,10 +23,20 @@ from policyengine.evaluate.findings import (
     SourceGroup,
 )
 from policyengine.evaluate.waivers import Waiver, WaiverCheck, WaiverStatus, screen
-from policyengine.facts import Activity, Facts, Lineage, UpstreamSource, Value
+from policyengine.facts import (
+    EXAMPLES,
+    Activity,
+    Facts,
+    Lineage,
+    Relation,
+    SourceBundle,
+    UpstreamSource,
+    Value,
+)
 from policyengine.rules.ruleset import RuleSet
 from policyengine.rules.schema import Effect, Verdict
 
+_Members = tuple[tuple[UpstreamSource, ...], int, int | None]
 _EFFECT_VERDICT = {Effect.DENY: Verdict.VIOLATION, Effect.REVIEW: Verdict.NEEDS_REVIEW}
 _STATUS_VERDICT = {
     ObligationStatus.UNMET: Verdict.VIOLATION,
@@ -48,6 +61,10 @@ def evaluate(
     source's path may record what it was used for (a run's method, a use's activity); that
     activity is what happened and wins over ``use``, which fills in where none is recorded.
     """
+    waivers = tuple(waivers)
+    if lineage.bundles and not {w.scope for w in waivers} <= lineage.apart:
+        # Inside a bundle a source named by a waiver could not be told from the others.
+        raise ValueError("a grouped lineage must keep every waiver's scope apart")
     target_facts = _target_facts(lineage.facts, target or {})
     usable, rejected = screen(
         waivers,
@@ -59,7 +76,7 @@ def evaluate(
     groups = _groups(ruleset, lineage, target_facts, use, usable)
     applied = _applied(usable, groups)
     gaps: tuple[Finding, ...] = ()
-    if not lineage.sources:
+    if not lineage.sources and not lineage.bundles:
         gaps = (
             Finding(
                 FindingKind.GAP,
@@ -68,7 +85,9 @@ def evaluate(
                 "generations, datasets or runs it came from to decide",
             ),
         )
-    return LineageDecision(lineage.target, target_facts, use, at, groups, applied + rejected, gaps)
+    return LineageDecision(
+        lineage.target, target_facts, use, at, groups, applied + rejected, gaps, lineage.distinct
+    )
 
 
 def _target_facts(recorded: Facts, overrides: Mapping[str, Value]) -> Facts:
@@ -82,6 +101,67 @@ def _target_facts(recorded: Facts, overrides: Mapping[str, Value]) -> Facts:
     return Facts(known)
 
 
+_Key = tuple[int, int, Activity | None, frozenset[str]]
+
+
+def _buckets(
+    lineage: Lineage, scopes: set[str]
+) -> dict[_Key, list[UpstreamSource]] | dict[_Key, list[SourceBundle]]:
+    """Sources (or bundles of a grouped lineage) by (provenance, hops, activity, waivers in reach),
+    in lineage order of their first source."""
+    if lineage.bundles:
+        bundled: dict[_Key, list[SourceBundle]] = {}
+        for bundle in sorted(lineage.bundles, key=lambda b: b.ranks[0]):
+            bundled.setdefault(_key(lineage, bundle.examples[0], scopes), []).append(bundle)
+        return bundled
+    buckets: dict[_Key, list[UpstreamSource]] = {}
+    for source in lineage.sources:
+        key = _key(lineage, source, scopes)
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = [source]
+        else:
+            bucket.append(source)
+    return buckets
+
+
+def _key(lineage: Lineage, source: UpstreamSource, scopes: set[str]) -> _Key:
+    in_reach: frozenset[str] = frozenset()
+    if scopes:
+        on_path = {lineage.target.id, *(edge.upstream.id for edge in source.path)}
+        in_reach = frozenset(scopes & on_path)
+    # The facts object is shared by every source of one provenance: its id is a cheap key.
+    return (id(source.facts), source.hops, source.activity, in_reach)
+
+
+def _members(members: list[UpstreamSource] | list[SourceBundle]) -> _Members:
+    """The sources a group lists, how many (source, path) pairs it holds, and their records."""
+    if members and isinstance(members[0], SourceBundle):
+        bundles = members  # every member is a bundle when the first is
+        ranked = (pair for b in bundles for pair in zip(b.ranks, b.examples, strict=True))
+        first = heapq.nsmallest(EXAMPLES, ranked, key=itemgetter(0))
+        counts = [b.records for b in bundles]
+        records = None if None in counts else sum(c or 0 for c in counts)
+        return tuple(s for _, s in first), sum(b.count for b in bundles), records
+    sources = tuple(cast(list[UpstreamSource], members))
+    return sources, len(sources), _records(sources)
+
+
+def _records(sources: Sequence[UpstreamSource]) -> int | None:
+    """Records that reach the target from these sources, where every path records a count."""
+    total = 0
+    for source in sources:
+        for edge in source.path:  # the input edge nearest the target counts what reached it
+            if edge.relation is Relation.INPUT:
+                if edge.records is None:
+                    return None
+                total += edge.records
+                break
+        else:
+            return None
+    return total
+
+
 def _groups(
     ruleset: RuleSet,
     lineage: Lineage,
@@ -90,24 +170,12 @@ def _groups(
     waivers: Sequence[Waiver],
 ) -> tuple[SourceGroup, ...]:
     """Group sources by (provenance, hops, activity, waivers in reach); decide each group once."""
-    scopes = {w.scope for w in waivers}
-    buckets: dict[tuple[int, int, Activity | None, frozenset[str]], list[UpstreamSource]] = {}
-    for source in lineage.sources:
-        in_reach: frozenset[str] = frozenset()
-        if scopes:
-            on_path = {lineage.target.id, *(edge.upstream.id for edge in source.path)}
-            in_reach = frozenset(scopes & on_path)
-        # The facts object is shared by every source of one provenance: its id is a cheap key.
-        key = (id(source.facts), source.hops, source.activity, in_reach)
-        bucket = buckets.get(key)
-        if bucket is None:
-            buckets[key] = [source]
-        else:
-            bucket.append(source)
+    buckets = _buckets(lineage, {w.scope for w in waivers})
     decided: dict[Facts, Decision] = {}
     groups = []
-    for key, sources in buckets.items():
+    for key, members in buckets.items():
         in_reach = key[3]
+        sources, count, records = _members(members)
         first = sources[0]
         recorded = first.activity
         known = dict(target.known)
@@ -119,13 +187,13 @@ def _groups(
         if raw is None:
             raw = decided[facts] = decide(ruleset, facts)
         reach = [w for w in waivers if w.scope in in_reach]
-        groups.append(_group(facts, tuple(sources), raw, reach, recorded is not None))
+        groups.append(_group(facts, (sources, count, records), raw, reach, recorded is not None))
     return tuple(groups)
 
 
 def _group(
     facts: Facts,
-    sources: tuple[UpstreamSource, ...],
+    members: _Members,
     raw: Decision,
     waivers: Sequence[Waiver],
     activity_recorded: bool,
@@ -135,7 +203,8 @@ def _group(
         by_rule.setdefault(waiver.rule, waiver)
     decision = without(raw, frozenset(by_rule)) if by_rule else raw
     findings = _findings(decision) + _waived(raw, decision, by_rule)
-    return SourceGroup(facts, sources, raw, decision, findings, activity_recorded)
+    sources, count, records = members
+    return SourceGroup(facts, sources, raw, decision, findings, activity_recorded, count, records)
 
 
 def _findings(decision: Decision) -> tuple[Finding, ...]:

@@ -63,6 +63,50 @@ WHERE {live}
 # No ORDER BY: it would make SQLite scan every edge of the ledger in key order instead of starting
 # from the reached nodes; the rows are sorted in Python instead.
 
+# A grouped lineage reads the same rows, but the edges to *leaf* generations (those with nothing
+# upstream: the bulk of a large lineage) arrive aggregated, one row per node they hang from and way
+# they were recorded, with a count and the members in one text. The recursion does not enter leaf
+# generations, which also spares it most of its work.
+_REACH_INNER: Final = f"""reach(id) AS (
+    SELECT CAST(:root AS VARCHAR(200))
+    UNION
+    SELECT e.upstream_id FROM ledger_edges e JOIN reach r ON e.downstream_id = r.id
+    WHERE e.upstream_id IS NOT NULL AND {_LIVE}
+    AND EXISTS (SELECT 1 FROM ledger_edges u WHERE u.downstream_id = e.upstream_id))"""
+
+_GROUPED: Final = """, hit AS (
+SELECT e.downstream_id, e.upstream_id, e.external, e.external_provider, e.external_license,
+       e.relation, e.transform, e.activity, e.records,
+       CASE WHEN g.id IS NULL THEN (SELECT a.kind FROM ledger_artifacts a WHERE a.id = e.upstream_id)
+       END AS kind,
+       CASE WHEN g.id IS NOT NULL THEN {values} END AS recorded,
+       e.entry_seq, e.position,
+       CASE WHEN g.id IS NOT NULL AND e.upstream_id NOT IN (SELECT id FROM reach) THEN 1 ELSE 0
+       END AS leaf
+FROM ledger_edges e JOIN reach r ON e.downstream_id = r.id
+LEFT JOIN generations g ON g.id = e.upstream_id
+WHERE {live})
+SELECT downstream_id, MIN(upstream_id), MIN(external), MIN(external_provider),
+       MIN(external_license), relation, transform, activity, MIN(records), MIN(kind), recorded,
+       MIN(entry_seq), MIN(position), leaf, COUNT(*), SUM(records), COUNT(records), {members}
+FROM hit
+GROUP BY downstream_id, leaf, CASE WHEN leaf = 1 THEN NULL ELSE entry_seq END,
+         CASE WHEN leaf = 1 THEN NULL ELSE position END, relation, transform, activity, recorded
+"""
+# A member is its edge's place in recorded order (12 + 8 digits), its record count (20 digits, or
+# 20 spaces when unrecorded) and its id: sorting the texts sorts the members.
+MEMBER_ID: Final = 40
+_MEMBERS: Final = {
+    "sqlite": """group_concat(printf('%012d%08d', entry_seq, position)
+        || CASE WHEN records IS NULL THEN '                    ' ELSE printf('%020d', records) END
+        || upstream_id, char(10))""",
+    "postgresql": """string_agg(lpad(CAST(entry_seq AS TEXT), 12, '0')
+        || lpad(CAST(position AS TEXT), 8, '0')
+        || CASE WHEN records IS NULL THEN repeat(' ', 20) ELSE lpad(CAST(records AS TEXT), 20, '0')
+           END
+        || upstream_id, chr(10))""",
+}
+
 _VALUES: Final = {
     "sqlite": "json_array({columns})",
     "postgresql": "CAST(json_build_array({columns}) AS TEXT)",
@@ -89,6 +133,25 @@ GENERATION_FACTS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
+class Leaves:
+    """Leaf generations of a grouped graph that hang from one node by like edges, recorded alike.
+
+    ``values`` are their recorded values in :data:`GENERATION_FACTS` order (one tuple shared with
+    every generation recorded alike); ``records`` totals their edges' counts, None when one is
+    unrecorded; ``members`` are sorted texts whose place in recorded order and record count come
+    before the id, which starts at :data:`MEMBER_ID`.
+    """
+
+    relation: Relation
+    transform: str | None
+    activity: Activity | None
+    values: tuple[Any, ...]
+    count: int
+    records: int | None
+    members: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Graph:
     """The edges reachable from ``root`` in one direction, with what is recorded of each node.
 
@@ -102,6 +165,8 @@ class Graph:
     edges: tuple[Edge, ...]
     generations: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     others: dict[str, dict[str, Any]] = field(default_factory=dict)
+    leaves: dict[str, list[Leaves]] = field(default_factory=dict)
+    orders: tuple[str, ...] = ()  # each edge's place in recorded order (grouped graphs only)
 
     def facts_of(self, node_id: str) -> dict[str, Any]:
         """What is recorded of one node, by name (empty for runs, uses and unknown ids)."""
@@ -147,15 +212,33 @@ def graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Gr
         return _graph(connection, root, direction)
 
 
-def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> Graph:
-    as_json = _VALUES[connection.dialect.name].format(columns=_COLUMNS)
-    select = _SELECT.format(near=_NEAR[direction], far=_FAR[direction], live=_LIVE, values=as_json)
-    result = connection.execute(
-        text("WITH RECURSIVE " + _REACH[direction] + select), {"root": root.id}
-    )
+def grouped_graph(connection: Connection, root: ArtifactRef) -> Graph:
+    """The upstream graph of ``root`` with its leaf generations in :class:`Leaves` by the node
+    they hang from, rather than one edge each: one recursive query, aggregated in the database."""
+    with paused_gc():
+        return _graph(connection, root, "upstream", grouped=True)
+
+
+def _graph(
+    connection: Connection, root: ArtifactRef, direction: Direction, *, grouped: bool = False
+) -> Graph:
+    dialect = connection.dialect.name
+    as_json = _VALUES[dialect].format(columns=_COLUMNS)
+    if grouped:
+        select = _GROUPED.format(live=_LIVE, values=as_json, members=_MEMBERS[dialect])
+        sql = "WITH RECURSIVE " + _REACH_INNER + select
+    else:
+        select = _SELECT.format(
+            near=_NEAR[direction], far=_FAR[direction], live=_LIVE, values=as_json
+        )
+        sql = "WITH RECURSIVE " + _REACH[direction] + select
+    result = connection.execute(text(sql), {"root": root.id})
     # The driver's plain tuples: a large lineage is 100,000s of rows, read by position only.
     rows: list[Any] = list(result.cursor.fetchall()) if result.cursor else []
     result.close()
+    leaf_rows = [row for row in rows if row[13]] if grouped else []
+    if leaf_rows:
+        rows = [row for row in rows if not row[13]]
     rows.sort(key=_RECORDED)
     refs: dict[str | None, ArtifactRef] = {root.id: root}
     generations: dict[str, tuple[Any, ...]] = {}
@@ -201,7 +284,26 @@ def _graph(connection: Connection, root: ArtifactRef, direction: Direction) -> G
         ]
     )
     _add_facts(connection, others, by_kind)
-    return Graph(root, direction, edges, generations, others)
+    leaves: dict[str, list[Leaves]] = {}
+    for row in leaf_rows:
+        values = alike.get(row[10])
+        if values is None:
+            values = alike[row[10]] = _generation(row[10], dates)
+        members = row[17].split("\n")
+        members.sort()
+        records = int(row[15]) if row[16] == row[14] else None  # PostgreSQL sums as numeric
+        found = Leaves(
+            relations[row[5]],
+            row[6],
+            activities[row[7]] if row[7] else None,
+            values,
+            row[14],
+            records,
+            members,
+        )
+        leaves.setdefault(row[0], []).append(found)
+    orders = tuple([f"{row[11]:012d}{row[12]:08d}" for row in rows]) if grouped else ()
+    return Graph(root, direction, edges, generations, others, leaves, orders)
 
 
 def _add_facts(

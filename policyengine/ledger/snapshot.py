@@ -47,14 +47,12 @@ def snapshot(connection: Connection, artifact_id: str) -> Lineage:
     """
     kind = lineage.kind_of(connection, artifact_id)
     if kind is None:
-        raise PolicyEngineError([_unknown(artifact_id)])
+        raise PolicyEngineError([unknown(artifact_id)])
     root = ArtifactRef(kind, artifact_id)
     with lineage.paused_gc():
         found = lineage.graph(connection, root, "upstream")
         upstream = walked(found)
-        target = _target_facts(
-            connection, lineage.current(connection, artifact_id), found, upstream
-        )
+        target = target_facts(connection, lineage.current(connection, artifact_id), found, upstream)
         return Lineage(root, target, tuple(sources(found, upstream)))
 
 
@@ -78,8 +76,9 @@ def walked(found: lineage.Graph) -> dict[str, list[Edge]]:
         for node, edges in upstream.items()
         if edges[0].relation is Relation.GENERATED_BY
     ]
+    hanging = found.leaves
     for node, edges in makers:
-        if not any(edge.upstream.id in upstream for edge in edges):
+        if not any(edge.upstream.id in upstream or edge.upstream.id in hanging for edge in edges):
             del upstream[node]
     return upstream
 
@@ -109,7 +108,7 @@ def sources(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> Iterator[U
                 values = generations.get(node.id)
                 known = shared.get(node.id if values is None else values)
                 if known is None:
-                    known = _known(found, node.id, values, shared)
+                    known = known_facts(found, node.id, values, shared)
                 yield new_source(node, known[0], (*path, edge), hops, known[1])
                 continue
             # A model on the way is one more model generation between the target and its sources.
@@ -126,7 +125,7 @@ def sources(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> Iterator[U
                 on_path.discard(path[-1].upstream.id)
 
 
-def _known(
+def known_facts(
     found: lineage.Graph,
     node_id: str,
     values: tuple[Any, ...] | None,
@@ -151,7 +150,7 @@ def _facts(attributes: dict[str, Any]) -> Facts:
     return Facts(known)
 
 
-def _target_facts(
+def target_facts(
     connection: Connection,
     artifact_id: str,
     found: lineage.Graph,
@@ -199,7 +198,7 @@ def _base_model(found: lineage.Graph, upstream: dict[str, list[Edge]]) -> str | 
     return None
 
 
-def _unknown(artifact_id: str) -> Diagnostic:
+def unknown(artifact_id: str) -> Diagnostic:
     return Diagnostic(
         codes.LEDGER_UNKNOWN_ID,
         f"the ledger has no artifact `{artifact_id}`",

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
 from policyengine.facts import ArtifactKind, ArtifactRef, Lineage
-from policyengine.ledger import chain, fingerprints, plan, snapshot
+from policyengine.ledger import bundles, chain, fingerprints, plan, snapshot
 from policyengine.ledger import entities as e
 from policyengine.ledger import lineage as queries
 from policyengine.ledger.chain import Link
@@ -144,9 +144,17 @@ class Ledger:
 
     # Reading ---------------------------------------------------------------------------------
 
-    def lineage(self, artifact_id: str) -> Lineage:
-        """The facts lineage of an artifact: target facts and every upstream source with its path."""
+    def lineage(
+        self, artifact_id: str, *, grouped: bool = False, apart: Iterable[str] = ()
+    ) -> Lineage:
+        """The facts lineage of an artifact: target facts and every upstream source with its path.
+
+        ``grouped`` counts sources recorded alike instead of listing them (see
+        :mod:`policyengine.ledger.bundles`), keeping the sources in ``apart`` on their own.
+        """
         with self.engine.connect() as connection:
+            if grouped:
+                return bundles.grouped_snapshot(connection, artifact_id, frozenset(apart))
             return snapshot.snapshot(connection, artifact_id)
 
     def graph(self, artifact_id: str, direction: Direction = "upstream") -> Graph:

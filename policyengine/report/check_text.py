@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from policyengine.evaluate.decision import Decision, ObligationStatus, RuleOutcome
 from policyengine.evaluate.findings import CheckRun, Finding, SourceGroup
 from policyengine.evaluate.waivers import WaiverCheck
-from policyengine.facts import UNKNOWN, Facts, UpstreamSource
+from policyengine.facts import EXAMPLES, UNKNOWN, Facts, UpstreamSource
 from policyengine.rules.operators import Truth
 from policyengine.rules.schema import Verdict
 
-PATHS_SHOWN = 3
-"""Paths printed per group with `--explain`; the rest are counted."""
+PATHS_SHOWN = EXAMPLES
+"""Paths printed per group with `--explain` (as many as a grouped lineage keeps); the rest are
+counted."""
 
 _MARK = {Verdict.VIOLATION: "✗", Verdict.NEEDS_REVIEW: "?", Verdict.COMPLIANT: "✓"}
 _LABEL = {
@@ -74,7 +75,7 @@ def _title(group: SourceGroup) -> str:
 def _group(group: SourceGroup, explain: bool) -> Iterator[str]:
     waived = any(f.waived for f in group.findings)
     label = _LABEL[group.verdict] + (" (waived)" if waived and not _counting(group) else "")
-    sources = len(group.sources)
+    sources = group.count
     records = group.records
     detail = [f"{sources} source{'s' if sources != 1 else ''}"]
     if records is not None:
@@ -139,7 +140,7 @@ def _trace(group: SourceGroup) -> Iterator[str]:
     yield "  lineage:"
     for source in group.sources[:PATHS_SHOWN]:
         yield "    " + _path(source)
-    hidden = len(group.sources) - PATHS_SHOWN
+    hidden = group.count - PATHS_SHOWN
     if hidden > 0:
         yield f"    … and {hidden:,} more source{'s' if hidden != 1 else ''} with these facts"
 

@@ -38,7 +38,7 @@ def _line(finding: Finding, group: SourceGroup | None) -> str:
         facts = group.facts
         model = facts["source.model"]
         source = str(facts["source.provider"]) + ("" if model is UNKNOWN else f" {model}")
-        message = f"{source} ({len(group.sources)} source(s)): {message}"
+        message = f"{source} ({group.count} source(s)): {message}"
     if finding.outcome is not None:
         message += f" — {finding.outcome.citation.url}"
     if finding.waiver is not None:

@@ -74,7 +74,7 @@ def _result(
         "properties": {"verdict": finding.verdict.value, "finding": finding.kind.value},
     }
     if group is not None:
-        result["properties"]["sources"] = len(group.sources)
+        result["properties"]["sources"] = group.count
     if finding.waiver is not None:
         waiver = finding.waiver
         result["suppressions"] = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -189,7 +190,7 @@ def _document_references(ctx: _Context) -> None:
 
 def _model_globs(ctx: _Context) -> None:
     for unit, i, entry in ctx.entries_():
-        patterns = []
+        globs = []
         for j, glob in enumerate(entry.models):
             if not _GLOB.match(glob) or glob.count("[") != glob.count("]"):
                 ctx.report(
@@ -200,9 +201,9 @@ def _model_globs(ctx: _Context) -> None:
                     "write a model id with `*` and `?` wildcards, e.g. `gpt-4o*`",
                 )
                 continue
-            patterns.append(re.compile(fnmatch.translate(glob), re.IGNORECASE))
+            globs.append(glob)
         ctx.entries.append(
-            CompiledEntry(entry, unit.pack, tuple(patterns), unit.source.locate(("catalog", i)))
+            CompiledEntry(entry, unit.pack, tuple(globs), unit.source.locate(("catalog", i)))
         )
 
 
@@ -270,7 +271,21 @@ def _overlap(a: CatalogEntry, b: CatalogEntry, documents: dict[str, Document]) -
 def _globs_overlap(p: str, q: str) -> bool:
     """Whether two globs can match one model id; exact for globs that differ only in a tail."""
     p, q = p.lower(), q.lower()
+    # A glob matches only strings that start with its literal head (the text before its first
+    # wildcard), and a wildcard in one glob's text never matches a literal character of the
+    # other's head; so unless one head starts the other they cannot meet. Checking that first
+    # spares compiling every glob of every pack into a regex on each load.
+    head_p, head_q = _head(p), _head(q)
+    if not (head_p.startswith(head_q) or head_q.startswith(head_p)):
+        return False
     return fnmatch.fnmatchcase(p, q) or fnmatch.fnmatchcase(q, p)
+
+
+@functools.cache
+def _head(glob: str) -> str:
+    """The literal text of ``glob`` before its first wildcard."""
+    cut = min((i for i in (glob.find(c) for c in "*?[") if i >= 0), default=len(glob))
+    return glob[:cut]
 
 
 def _span(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import fnmatch
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -58,8 +59,15 @@ def _contains(literal: object) -> Test:
 
 
 def _matches(literal: object) -> Test:
-    pattern = re.compile(fnmatch.translate(str(literal)), re.IGNORECASE)
-    return lambda value: isinstance(value, str) and pattern.match(value) is not None
+    glob = str(literal)
+    return lambda value: isinstance(value, str) and glob_pattern(glob).match(value) is not None
+
+
+@functools.cache
+def glob_pattern(glob: str) -> re.Pattern[str]:
+    """``glob`` (with `*`, `?` and `[...]` wildcards) as a case-insensitive regex, compiled on
+    first use: loading the packs on every run should not compile patterns no source asks about."""
+    return re.compile(fnmatch.translate(glob), re.IGNORECASE)
 
 
 def _before(literal: object) -> Test:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from policyengine.diagnostics import Location
 from policyengine.facts import Facts
+from policyengine.rules.operators import glob_pattern
 from policyengine.rules.predicates import Predicate
 from policyengine.rules.schema import (
     CatalogEntry,
@@ -58,16 +59,25 @@ class CompiledRule:
 
 @dataclass(frozen=True, slots=True)
 class CompiledEntry:
-    """A catalog entry with its model globs compiled (case-insensitive)."""
+    """A catalog entry with its checked model globs (matched case-insensitively).
+
+    The globs become regular expressions on first use: a run asks about a few providers' models,
+    and compiling every pack's globs up front would cost more than the whole evaluation.
+    """
 
     entry: CatalogEntry
     pack: str
-    patterns: tuple[re.Pattern[str], ...]
+    globs: tuple[str, ...]
     location: Location
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The globs as case-insensitive regular expressions."""
+        return tuple(glob_pattern(glob) for glob in self.globs)
 
     def matches_model(self, model: str) -> bool:
         """Whether ``model`` matches one of the entry's globs."""
-        return any(pattern.match(model) for pattern in self.patterns)
+        return any(glob_pattern(glob).match(model) for glob in self.globs)
 
 
 @dataclass(frozen=True, slots=True)

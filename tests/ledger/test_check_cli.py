@@ -4,6 +4,9 @@ codes, what-if flags, and bad input that exits 2 without deciding or writing."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -266,3 +269,42 @@ def test_a_recorded_check_survives_export_and_import(
     imported = runner.invoke(cli, ["ledger", "import", str(exported), "--db", second])
     assert imported.exit_code == 0, imported.stderr
     assert imported.stdout.strip().endswith(head)
+
+
+def test_console_script_ends_a_check_like_the_command(
+    check: Check, engine: Engine, tmp_path: Path
+) -> None:
+    """Run as a process, `check` prints all of its output, records the audit entry and exits with
+    the verdict's code (the process skips interpreter teardown after a finished check)."""
+    before = entries(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    args = [sys.executable, "-m", "policyengine", "check", MODEL, "--use", "fine_tuning"]
+    done = subprocess.run(
+        [*args, "--as-of", "2025-06-01", "--db", url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 4, done.stderr
+    assert done.stdout.rstrip("\n").splitlines()[-1].startswith("needs_review: ")
+    assert done.stderr.startswith("recorded this check as ledger entry")
+    assert entries(engine) == before + 1
+    expected = check("--use", "fine_tuning", "--as-of", "2025-06-01").stdout
+    # The same report but for the ledger head, which the first run's audit entry moved on.
+    assert _without_head(done.stdout) == _without_head(expected)
+    refused = subprocess.run(
+        [*args[:4], "nonesuch", "--use", "fine_tuning", "--db", url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "PE407" in refused.stderr or "no dataset or model" in refused.stderr
+
+
+def _without_head(output: str) -> str:
+    return re.sub(r"ledger head [0-9a-f]+", "ledger head …", output)
