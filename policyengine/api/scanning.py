@@ -39,6 +39,7 @@ def scan(
     progress: Callable[[int], None] | None = None,
     detect_self_id: bool = False,
     signatures: str | Path | None = None,
+    characters: bool = True,
 ) -> ScanReport:
     """Gate JSON Lines and Parquet shards record by record for ``use`` (an activity) on ``target``.
 
@@ -52,7 +53,9 @@ def scan(
     given, is ``rules`` already loaded (worker processes load ``rules`` themselves).
     ``detect_self_id`` compares what each text identifies itself as ("I'm Claude, made by
     Anthropic") with its provenance, using the ``signatures`` file (default: the bundled one;
-    see ``docs/self-id.md``).
+    see ``docs/self-id.md``). ``characters`` counts each record's characters of text for the
+    report's character totals and shares (left null without it; a Parquet scan then reads no
+    text unless something else needs it).
 
     Raises PolicyEngineError for invalid rules or bad input (PE6xx), FactError for target facts
     that do not fit the vocabulary.
@@ -87,6 +90,7 @@ def scan(
         workers=workers,
         limits=limits,
         progress=progress,
+        characters=characters,
     )
 
 

@@ -34,7 +34,8 @@ from policyengine.scan.formats import (
     temporary_beside,
 )
 from policyengine.scan.gate import Gate, OnUnknown
-from policyengine.scan.judge import judge
+from policyengine.scan.judge import Judge
+from policyengine.scan.prefetch import prefetched
 from policyengine.scan.selfid import Signatures
 from policyengine.scan.summary import Context, FileCount, ScanReport, ShareLimit, Tally, report
 from policyengine.scan.tracing import Tracer
@@ -191,8 +192,10 @@ def run(
     workers: int = 1,
     limits: Sequence[ShareLimit] = (),
     progress: Progress | None = None,
+    characters: bool = True,
 ) -> ScanReport:
-    """Scan ``inputs`` and split them into ``outputs``; returns the report."""
+    """Scan ``inputs`` and split them into ``outputs``; returns the report, which counts the
+    characters of text only with ``characters`` (reading every text costs time)."""
     outputs = outputs or Outputs()
     with ExitStack() as stack:
         parallel = workers > 1 and len(inputs) > 1
@@ -203,13 +206,12 @@ def run(
         for sink in sinks.values():
             stack.callback(sink.discard)
         if parallel:
-            tally = _parallel(inputs, settings, sinks, tracer, workers, progress)
+            tally = _parallel(inputs, settings, sinks, tracer, workers, progress, characters)
         else:
-            gate = settings.gate(ruleset)
-            signatures = settings.detector()
-            tally = Tally()
+            judge = Judge(settings.gate(ruleset), tracer, settings.detector())
+            tally = Tally(characters=characters)
             for shard in inputs:
-                scan_file(shard, gate, settings.fields, tracer, sinks, tally, progress, signatures)
+                scan_file(shard, judge, settings.fields, sinks, tally, progress)
         # Blocked first: a pipeline that waits for the allowed file finds everything in place.
         for name in ("blocked", "allowed"):
             if name in sinks:
@@ -229,20 +231,19 @@ def run(
 
 def scan_file(
     shard: Shard,
-    gate: Gate,
+    judge: Judge,
     fields: FieldMap,
-    tracer: Tracer | None,
     sinks: Mapping[str, Sink],
     tally: Tally,
     progress: Progress | None = None,
-    signatures: Signatures | None = None,
 ) -> None:
-    """Scan one file into ``sinks``, counting into ``tally``; with ``signatures``, compare what
-    each text identifies itself as with its provenance."""
+    """Scan one file into ``sinks``, counting into ``tally``; the next batch is read while this
+    one is judged and written."""
     name = str(shard.path)
     records = 0
-    for batch in _batches(shard, fields, sinks, progress):
-        judged = judge(batch, gate, tracer, signatures)
+    texts = judge.needs_text
+    for batch in prefetched(_batches(shard, fields, sinks, progress, texts, tally.characters)):
+        judged = judge(batch)
         for sink in sinks.values():
             sink.write(judged, name)
         records += tally.add(judged, name)
@@ -250,14 +251,27 @@ def scan_file(
 
 
 def _batches(
-    shard: Shard, fields: FieldMap, sinks: Mapping[str, Sink], progress: Progress | None
+    shard: Shard,
+    fields: FieldMap,
+    sinks: Mapping[str, Sink],
+    progress: Progress | None,
+    texts: bool,
+    characters: bool,
 ) -> Iterator[Batch]:
+    """The file's batches; ``texts``: judging reads the texts, ``characters``: they are counted
+    (a JSON Lines reader counts them without the texts, a Parquet one reads the texts)."""
     if shard.format.family is Family.JSONL:
-        return jsonl.read(shard.path, shard.format, fields, progress=progress)
+        return jsonl.read(shard.path, shard.format, fields, progress=progress)  # MERGE: text=texts
     schema = parquet.open_file(shard.path).schema_arrow
     for sink in sinks.values():
         sink.prepare(schema, str(shard.path))
-    return parquet.read(shard.path, fields, whole_records=bool(sinks), progress=progress)
+    return parquet.read(
+        shard.path,
+        fields,
+        whole_records=bool(sinks),
+        text=texts or characters,
+        progress=progress,
+    )
 
 
 def _parallel(
@@ -267,15 +281,16 @@ def _parallel(
     tracer: Tracer | None,
     workers: int,
     progress: Progress | None,
+    characters: bool,
 ) -> Tally:
     """Scan each file in a worker process, then append its parts in input order."""
-    tally = Tally()
+    tally = Tally(characters=characters)
     parts = [{name: temporary_beside(sink.path) for name, sink in sinks.items()} for _ in inputs]
     try:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [
-                pool.submit(_scan_part, shard, settings, tracer, _specs(sinks, part))
+                pool.submit(_scan_part, shard, settings, tracer, _specs(sinks, part), characters)
                 for shard, part in zip(inputs, parts, strict=True)
             ]
             for shard, future, part in zip(inputs, futures, parts, strict=True):
@@ -304,29 +319,43 @@ def _specs(sinks: Mapping[str, Sink], part: Mapping[str, Path]) -> PartSpec:
     }
 
 
+_judges: list[tuple[Settings, Judge]] = []
+"""The judge of a worker process, kept across the files it scans (one scan's settings)."""
+
+
+def _judge_for(settings: Settings, tracer: Tracer | None) -> Judge:
+    """The worker's judge for ``settings``; outcomes depend on the tuple alone, so a judge serves
+    whichever tracer (each task brings its own copy) fills the tuples in."""
+    for known, judge in _judges:
+        if known == settings:
+            judge.tracer = tracer
+            return judge
+    judge = Judge(settings.gate(), tracer, settings.detector())
+    _judges[:] = [(settings, judge)]
+    return judge
+
+
 def _scan_part(
-    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec
+    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec, characters: bool
 ) -> Tally | list[Diagnostic]:
     """In a worker: scan one file into its part files (closed, never renamed); bad input comes
     back as its diagnostics (values, since the error itself does not pickle)."""
     try:
-        return _scan_part_file(shard, settings, tracer, specs)
+        return _scan_part_file(shard, settings, tracer, specs, characters)
     except PolicyEngineError as error:
         return list(error.diagnostics)
 
 
 def _scan_part_file(
-    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec
+    shard: Shard, settings: Settings, tracer: Tracer | None, specs: PartSpec, characters: bool
 ) -> Tally:
-    tally = Tally()
+    tally = Tally(characters=characters)
     part = {
         name: Sink(path, fmt, blocked=blocked, temporary=temporary)
         for name, (path, fmt, blocked, temporary) in specs.items()
     }
     try:
-        scan_file(
-            shard, settings.gate(), settings.fields, tracer, part, tally, None, settings.detector()
-        )
+        scan_file(shard, _judge_for(settings, tracer), settings.fields, part, tally)
     finally:
         for sink in part.values():
             sink.close()

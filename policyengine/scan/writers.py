@@ -28,7 +28,7 @@ from policyengine.scan import columns, parquet
 from policyengine.scan.formats import AtomicOutput, Family, Format
 from policyengine.scan.gate import GENERATION
 from policyengine.scan.identify import SAYS
-from policyengine.scan.judge import Judged
+from policyengine.scan.judge import Decisions, Judged
 
 POLICY: Final = "_policy"
 RAW: Final = "_raw"
@@ -65,6 +65,7 @@ class Sink:
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._first: str | None = None
+        self._fragments: Fragments | None = None
         if fmt.family is Family.JSONL:
             with self._writing():
                 raw = pa.OSFile(str(self.output.temporary), "wb")
@@ -140,7 +141,10 @@ class Sink:
     def _write(self, judged: Judged, name: str) -> None:
         rows = judged.allowed if not self.blocked else pc.invert(judged.allowed)
         if self._stream is not None:
-            data = blocked_jsonl(judged, rows, name) if self.blocked else allowed_jsonl(judged)
+            if self.blocked:
+                data = blocked_jsonl(judged, rows, name, self._fragments_for(judged, name))
+            else:
+                data = allowed_jsonl(judged)
             self._stream.write(data)
         elif self._parquet is not None:
             records = judged.batch.records
@@ -152,6 +156,12 @@ class Sink:
                 table = records.take(chosen)
             if table.num_rows:
                 self._parquet.write(table)
+
+    def _fragments_for(self, judged: Judged, name: str) -> Fragments:
+        found = self._fragments
+        if found is None or found.decisions is not judged.decisions or found.name != name:
+            found = self._fragments = Fragments(judged.decisions, name)
+        return found
 
     def close(self) -> None:
         """Flush and close the file (it stays under its temporary name)."""
@@ -188,8 +198,11 @@ def allowed_jsonl(judged: Judged) -> pa.Buffer:
     return columns.concatenated(batch.raw.filter(judged.allowed))
 
 
-def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
-    """The blocked records' lines, each with a ``_policy`` field added before its closing brace."""
+def blocked_jsonl(
+    judged: Judged, rows: pa.Array, name: str, pieces_of: Fragments | None = None
+) -> pa.Buffer:
+    """The blocked records' lines, each with a ``_policy`` field added before its closing brace;
+    ``pieces_of`` holds the fragments of earlier batches of the same file and judge."""
     batch = judged.batch
     assert batch.raw is not None
     chosen = pc.indices_nonzero(rows)
@@ -206,24 +219,18 @@ def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
     empty = pc.invert(pc.match_substring(body, '"'))
     comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
     codes_of = pc.take(judged.codes, chosen)
-    fronts, reasons_end, tails = zip(
-        *(
-            _fragments(o, k[GENERATION], name)
-            for o, k in zip(judged.outcomes, judged.keys, strict=True)
-        ),
-        strict=True,
-    )  # cached: a key's fragments are built once per file
-    tail = pc.take(pa.array(tails, _BYTES), codes_of)
+    if pieces_of is None:
+        pieces_of = Fragments(judged.decisions, name)
+    tail = pc.take(pieces_of.array("tails"), codes_of)
     numbers = pc.cast(pc.cast(batch.lines(chosen), pa.string()), _BYTES)
     nothing = pa.scalar(b"", _BYTES)
     phrases = judged.phrases(chosen)
     if phrases.null_count == len(phrases):
-        heads = [front + end for front, end in zip(fronts, reasons_end, strict=True)]
-        head = pc.take(pa.array(heads, _BYTES), codes_of)
+        head = pc.take(pieces_of.array("heads"), codes_of)
         pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, nothing)
     else:
-        front = pc.take(pa.array(fronts, _BYTES), codes_of)
-        end = pc.take(pa.array(reasons_end, _BYTES), codes_of)
+        front = pc.take(pieces_of.array("fronts"), codes_of)
+        end = pc.take(pieces_of.array("ends"), codes_of)
         said = pc.fill_null(_said_json(phrases), nothing)
         pieces = pc.binary_join_element_wise(body, comma, front, said, end, numbers, tail, nothing)
     unreadable = pc.and_(
@@ -264,6 +271,30 @@ def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, 
     front, found, end = head.partition(reason)
     assert found, "the reason is in the `_policy` JSON as `json.dumps` writes it"
     return (front + reason).encode(), (end + '"line": ').encode(), (tail + "\n").encode()
+
+
+class Fragments:
+    """The ``_policy`` JSON fragments of every tuple a judge has met, for records of one file,
+    as Arrow arrays by tuple id: built once per tuple, extended as the scan meets new ones."""
+
+    def __init__(self, decisions: Decisions, name: str) -> None:
+        self.decisions, self.name = decisions, name
+        self._lists: dict[str, list[bytes]] = {k: [] for k in ("fronts", "ends", "tails", "heads")}
+        self._arrays: dict[str, pa.Array] = {}
+
+    def array(self, kind: str) -> pa.Array:
+        """``fronts`` (up to the reason's end), ``ends`` (to the line number), ``tails`` (after
+        it) or ``heads`` (front and end together) of each tuple id."""
+        known = len(self._lists[kind])
+        outcomes, keys = self.decisions.outcomes, self.decisions.keys
+        if known < len(outcomes) or kind not in self._arrays:
+            for outcome, key in zip(outcomes[known:], keys[known:], strict=True):
+                front, end, tail = _fragments(outcome, key[GENERATION], self.name)
+                for name, value in (("fronts", front), ("ends", end), ("tails", tail)):
+                    self._lists[name].append(value)
+                self._lists["heads"].append(front + end)
+            self._arrays = {k: pa.array(v, _BYTES) for k, v in self._lists.items()}
+        return self._arrays[kind]
 
 
 def _said_json(phrases: pa.Array) -> pa.Array:

@@ -1,0 +1,140 @@
+"""Scan-wide integer ids for provenance values and tuples, so the gate sees each tuple once a scan.
+
+Each key column has its :class:`Values`: every distinct value met in any batch gets a small id
+(0 is null, so a null is never merged with a string, nor ``""`` with null). A batch's values are
+mapped through its dictionary (a Parquet column read as one, or ``dictionary_encode``), so Python
+touches the few distinct values of a batch, never its records. :class:`Tuples` then numbers the
+rows' tuples of ids: the ids are packed into one int64 per record and looked up among the tuples
+already known with one ``index_in``; only tuples never seen before reach Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policyengine.scan import columns
+
+Normalize = Callable[[pa.Array], pa.Array]
+"""Rewrites distinct values (a string array) into the values the gate is to see."""
+
+NULL: Final = 0
+"""The id of a null value in every column."""
+
+_BITS: Final = 62
+"""Bits a packed tuple may take: with more, tuples are numbered batch by batch instead."""
+
+
+class Values:
+    """Ids of the values of one column across batches: 0 for null, then 1, 2, … by first sight."""
+
+    def __init__(self, normalize: Normalize | None = None) -> None:
+        self.values: list[str | None] = [None]
+        self._ids: dict[str | None, int] = {None: NULL}
+        self._normalize = normalize
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def ids(self, column: pa.Array) -> pa.Array | None:
+        """Each record's id (int64, never null); None when every record's value is null."""
+        if column.null_count == len(column):
+            return None
+        if pa.types.is_dictionary(column.type) and len(column.dictionary) <= len(column):
+            distinct, indices = column.dictionary, column.indices
+        else:
+            if pa.types.is_dictionary(column.type):
+                column = column.dictionary_decode()
+            encoded = pc.dictionary_encode(column)
+            distinct, indices = encoded.dictionary, encoded.indices
+        if self._normalize is not None:
+            distinct = self._normalize(distinct)
+        mapped = pa.array([self._id(value) for value in distinct.to_pylist()], pa.int64())
+        found = pc.take(mapped, indices)
+        return pc.fill_null(found, NULL) if found.null_count else found
+
+    def _id(self, value: str | None) -> int:
+        found = self._ids.get(value)
+        if found is None:
+            found = self._ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+class Tuples:
+    """Ids of tuples of value ids across batches: 0, 1, … by first sight."""
+
+    def __init__(self) -> None:
+        self.tuples: list[tuple[int, ...]] = []
+        self._ids: dict[tuple[int, ...], int] = {}
+        self._shifts: tuple[int, ...] = ()
+        self._packed: pa.Array = pa.array([], pa.int64())
+
+    def ids(
+        self, parts: Sequence[pa.Array | None], sizes: Sequence[int], rows: int
+    ) -> tuple[pa.Array, int]:
+        """Each of ``rows`` rows' tuple id (int64) and how many tuples were known before.
+
+        ``parts`` are the rows' value ids per column (None: all null), ``sizes`` how many values
+        each column has ids for (so that packing reserves enough bits).
+        """
+        known = len(self.tuples)
+        if all(part is None for part in parts):
+            only = self._add((NULL,) * len(parts))
+            return pa.repeat(pa.scalar(only, pa.int64()), rows), known
+        bits = [max(size - 1, 0).bit_length() for size in sizes]
+        if sum(bits) > _BITS:
+            return self._by_batch(parts), known
+        shifts = tuple(sum(bits[i + 1 :]) for i in range(len(bits)))
+        if shifts != self._shifts:
+            self._shifts = shifts
+            self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
+        packed = self._packed_rows(parts, shifts)
+        found = pc.index_in(packed, value_set=self._packed)
+        if found.null_count:
+            new = pc.unique(pc.filter(packed, pc.is_null(found)))
+            for value in new.to_pylist():
+                self._add(self._unpack(value, bits))
+            self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
+            found = pc.index_in(packed, value_set=self._packed)
+        return pc.cast(found, pa.int64()), known
+
+    def _packed_rows(self, parts: Sequence[pa.Array | None], shifts: Sequence[int]) -> pa.Array:
+        packed: pa.Array | None = None
+        for part, shift in zip(parts, shifts, strict=True):
+            if part is None:
+                continue
+            value = pc.multiply(part, pa.scalar(1 << shift, pa.int64())) if shift else part
+            packed = value if packed is None else pc.add(packed, value)
+        assert packed is not None
+        return packed
+
+    def _pack(self, ids: tuple[int, ...]) -> int:
+        return sum(value << shift for value, shift in zip(ids, self._shifts, strict=True))
+
+    @staticmethod
+    def _unpack(value: int, bits: Sequence[int]) -> tuple[int, ...]:
+        found = []
+        for width in reversed(bits):
+            found.append(value & ((1 << width) - 1))
+            value >>= width
+        return tuple(reversed(found))
+
+    def _by_batch(self, parts: Sequence[pa.Array | None]) -> pa.Array:
+        """Too many distinct values to pack: number the batch's tuples, then look each up."""
+        codes, first_rows = columns.distinct([p for p in parts if p is not None])
+        firsts = [
+            [NULL] * len(first_rows) if p is None else p.take(first_rows).to_pylist() for p in parts
+        ]
+        mapped = [self._add(tuple(ids)) for ids in zip(*firsts, strict=True)]
+        return pc.take(pa.array(mapped, pa.int64()), codes)
+
+    def _add(self, ids: tuple[int, ...]) -> int:
+        found = self._ids.get(ids)
+        if found is None:
+            found = self._ids[ids] = len(self.tuples)
+            self.tuples.append(ids)
+        return found
