@@ -35,6 +35,13 @@ class Values:
         self.values: list[str | None] = [None]
         self._ids: dict[str | None, int] = {None: NULL}
         self._normalize = normalize
+        # The values as read (before ``normalize``) and the id of each, to look a batch's
+        # strings up with one ``index_in`` rather than encoding them.
+        self._raw: list[str] = []
+        self._raw_ids: list[int] = []
+        self._raw_array = pa.array([], pa.string())
+        self._raw_ids_array = pa.array([], pa.int64())
+        self._identity = True  # whether the n-th value read has id n + 1
 
     def __len__(self) -> int:
         return len(self.values)
@@ -44,17 +51,36 @@ class Values:
         if column.null_count == len(column):
             return None
         if pa.types.is_dictionary(column.type) and len(column.dictionary) <= len(column):
-            distinct, indices = column.dictionary, column.indices
+            return self._by_dictionary(column.dictionary, column.indices)
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        found = pc.index_in(column, value_set=self._raw_array)
+        if found.null_count > column.null_count:
+            new = pc.filter(column, pc.and_(pc.is_null(found), pc.is_valid(column)))
+            self._learn(pc.unique(new))
+            found = pc.index_in(column, value_set=self._raw_array)
+        if self._identity:
+            ids = pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
         else:
-            if pa.types.is_dictionary(column.type):
-                column = column.dictionary_decode()
-            encoded = pc.dictionary_encode(column)
-            distinct, indices = encoded.dictionary, encoded.indices
+            ids = pc.take(self._raw_ids_array, found)
+        return pc.fill_null(ids, NULL) if ids.null_count else ids
+
+    def _by_dictionary(self, distinct: pa.Array, indices: pa.Array) -> pa.Array:
         if self._normalize is not None:
             distinct = self._normalize(distinct)
         mapped = pa.array([self._id(value) for value in distinct.to_pylist()], pa.int64())
         found = pc.take(mapped, indices)
         return pc.fill_null(found, NULL) if found.null_count else found
+
+    def _learn(self, raw: pa.Array) -> None:
+        """Give ids to values never read before (``raw``: distinct, not null)."""
+        normalized = self._normalize(raw) if self._normalize is not None else raw
+        for value, as_seen in zip(raw.to_pylist(), normalized.to_pylist(), strict=True):
+            self._raw.append(value)
+            self._raw_ids.append(self._id(as_seen))
+            self._identity = self._identity and self._raw_ids[-1] == len(self._raw)
+        self._raw_array = pa.array(self._raw, pa.string())
+        self._raw_ids_array = pa.array(self._raw_ids, pa.int64())
 
     def _id(self, value: str | None) -> int:
         found = self._ids.get(value)
