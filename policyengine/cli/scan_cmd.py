@@ -106,7 +106,7 @@ NOT_COUNTED = "–"
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Processes to spread the files over.",
+    help="Threads to spread the files over.",
 )
 @click.option(
     "--detect-self-id",

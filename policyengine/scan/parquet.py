@@ -24,7 +24,11 @@ from policyengine.scan.fields import FIELDS, FieldMap, absent, dotted
 from policyengine.scan.formats import unreadable
 
 ROWS: Final = 16_384
-"""Records per batch (with texts of ~1,000 characters, ~16 MB of text)."""
+"""Records per batch copied from one part file to an output."""
+
+TEXT_ROWS: Final = 8_192
+"""Records per batch read with their text (with texts of ~1,000 characters, ~8 MB of text): the scan
+holds two, the one being judged and the one being read ahead."""
 
 PROVENANCE_ROWS: Final = 65_536
 """Records per batch when only provenance is read (a few bytes each, dictionary-encoded)."""
@@ -91,7 +95,7 @@ def read(
     wanted = None if whole_records else sorted({fields.path(n)[0] for n in needed} & set(names))
     if not whole_records and not text:
         parquet = open_file(path, dictionaries=_dictionary_columns(parquet, fields))
-    rows_at_once = ROWS if whole_records or text else PROVENANCE_ROWS
+    rows_at_once = TEXT_ROWS if whole_records or text else PROVENANCE_ROWS
     size, total = path.stat().st_size, max(parquet.metadata.num_rows, 1)
     row = 1
     try:

@@ -1,9 +1,10 @@
-"""Reading ahead: the next batches are read in a background thread while the caller judges this one.
+"""Reading ahead: the next batch is read in a background thread while the caller judges this one.
 
 The readers spend their time in Arrow (parsing, decompressing, decoding pages), which releases the
-GIL, so reading and judging overlap on two cores. The queue holds at most ``depth`` batches, so
-memory stays bounded; whatever the reader raises is raised to the caller where that batch would
-have come, after the batches read before it, and stopping early stops (and closes) the reader.
+GIL, so reading and judging overlap on two cores. The reader starts on the next item only when the
+caller has taken the last one it read (up to ``depth`` read and not yet taken), so memory holds the
+caller's item and ``depth`` more; whatever the reader raises is raised to the caller where that item
+would have come, after the items read before it, and stopping early stops (and closes) the reader.
 """
 
 from __future__ import annotations
@@ -33,31 +34,32 @@ class _Failed:
 class _Reader(Generic[T]):
     def __init__(self, source: Iterator[T], depth: int) -> None:
         self.source = source
-        self.items: queue.Queue[T | _Done | _Failed] = queue.Queue(maxsize=depth)
+        self.items: queue.SimpleQueue[T | _Done | _Failed] = queue.SimpleQueue()
+        self.room = threading.Semaphore(depth)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name="policyengine-read", daemon=True)
 
     def run(self) -> None:
         try:
-            for item in self.source:
-                if not self.put(item):
+            while self.wait_for_room():
+                try:
+                    item = next(self.source)
+                except StopIteration:
+                    self.items.put(_Done())
                     return
-            self.put(_Done())
+                self.items.put(item)
         except BaseException as error:  # raised again in the caller, in order
-            self.put(_Failed(error))
+            self.items.put(_Failed(error))
         finally:
             close = getattr(self.source, "close", None)
             if close is not None:
                 close()
 
-    def put(self, item: T | _Done | _Failed) -> bool:
-        """Queue ``item`` once there is room; False when told to stop first."""
+    def wait_for_room(self) -> bool:
+        """Wait until the caller has taken an item; False when told to stop first."""
         while not self.stop.is_set():
-            try:
-                self.items.put(item, timeout=_WAIT)
-                return True
-            except queue.Full:
-                continue
+            if self.room.acquire(timeout=_WAIT):
+                return not self.stop.is_set()
         return False
 
 
@@ -72,7 +74,9 @@ def prefetched(source: Iterator[T], depth: int = 1) -> Iterator[T]:
                 return
             if isinstance(item, _Failed):
                 raise item.error
+            reader.room.release()
             yield item
     finally:
         reader.stop.set()
+        reader.room.release()  # a reader waiting for room sees the stop at once
         reader.thread.join()

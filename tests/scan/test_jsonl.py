@@ -239,7 +239,12 @@ def test_only_a_record_with_the_key_itself_is_rewritten(scan: Scan, tmp_path: Pa
     for number in (0, 1, 3):
         assert written[number].startswith(originals[number][:-1] + ', "_policy": {')
     assert written[2].count('"_policy"') == 1
-    assert [record["_policy"]["line"] for record in read_jsonl(tmp_path / "b.jsonl")] == [1, 2, 3, 4]
+    assert [record["_policy"]["line"] for record in read_jsonl(tmp_path / "b.jsonl")] == [
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 @pytest.mark.parametrize(
