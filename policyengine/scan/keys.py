@@ -40,8 +40,12 @@ class Values:
         self._raw: list[str] = []
         self._raw_ids: list[int] = []
         self._raw_array = pa.array([], pa.string())
-        self._raw_ids_array = pa.array([], pa.int64())
+        self._raw_ids_array = pa.array([NULL], pa.int64())
         self._identity = True  # whether the n-th value read has id n + 1
+        # The last dictionary met and its values' ids: a Parquet row group hands every batch
+        # the same one.
+        self._dictionary: pa.Array | None = None
+        self._dictionary_ids = pa.array([NULL], pa.int64())
 
     def __len__(self) -> int:
         return len(self.values)
@@ -59,18 +63,18 @@ class Values:
             new = pc.filter(column, pc.and_(pc.is_null(found), pc.is_valid(column)))
             self._learn(pc.unique(new))
             found = pc.index_in(column, value_set=self._raw_array)
+        # Nulls are filled before the take: a take through null indices is three times slower.
         if self._identity:
-            ids = pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
-        else:
-            ids = pc.take(self._raw_ids_array, found)
-        return pc.fill_null(ids, NULL) if ids.null_count else ids
+            found = pc.fill_null(found, -1) if found.null_count else found
+            return pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
+        return pc.take(self._raw_ids_array, _filled(found, len(self._raw)))
 
     def _by_dictionary(self, distinct: pa.Array, indices: pa.Array) -> pa.Array:
-        if self._normalize is not None:
-            distinct = self._normalize(distinct)
-        mapped = pa.array([self._id(value) for value in distinct.to_pylist()], pa.int64())
-        found = pc.take(mapped, indices)
-        return pc.fill_null(found, NULL) if found.null_count else found
+        if self._dictionary is None or not distinct.equals(self._dictionary):
+            seen = self._normalize(distinct) if self._normalize is not None else distinct
+            mapped = [self._id(value) for value in seen.to_pylist()] + [NULL]
+            self._dictionary, self._dictionary_ids = distinct, pa.array(mapped, pa.int64())
+        return pc.take(self._dictionary_ids, _filled(indices, len(distinct)))
 
     def _learn(self, raw: pa.Array) -> None:
         """Give ids to values never read before (``raw``: distinct, not null)."""
@@ -80,7 +84,7 @@ class Values:
             self._raw_ids.append(self._id(as_seen))
             self._identity = self._identity and self._raw_ids[-1] == len(self._raw)
         self._raw_array = pa.array(self._raw, pa.string())
-        self._raw_ids_array = pa.array(self._raw_ids, pa.int64())
+        self._raw_ids_array = pa.array([*self._raw_ids, NULL], pa.int64())
 
     def _id(self, value: str | None) -> int:
         found = self._ids.get(value)
@@ -88,6 +92,11 @@ class Values:
             found = self._ids[value] = len(self.values)
             self.values.append(value)
         return found
+
+
+def _filled(indices: pa.Array, null_at: int) -> pa.Array:
+    """``indices`` with each null replaced by ``null_at`` (where the ids hold NULL)."""
+    return pc.fill_null(indices, null_at) if indices.null_count else indices
 
 
 class Tuples:
