@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ def scan(
     progress: Callable[[int], None] | None = None,
     detect_self_id: bool = False,
     signatures: str | Path | None = None,
+    characters: bool = True,
 ) -> ScanReport:
     """Gate JSON Lines and Parquet shards record by record for ``use`` (an activity) on ``target``.
 
@@ -48,11 +50,13 @@ def scan(
     ``on_unknown`` (``allow``, ``review`` or ``deny``) what becomes of records whose provenance is
     missing or unknown to the rules, ``tracer`` finds the provenance of records without any from
     the fingerprint of their text (see :class:`LedgerTracer`), ``max_shares`` are composition limits
-    (``provider=openai:0.05``), ``workers`` spreads files over processes. ``ruleset``, when
-    given, is ``rules`` already loaded (worker processes load ``rules`` themselves).
+    (``provider=openai:0.05``), ``workers`` spreads files over threads. ``ruleset``, when
+    given, is ``rules`` already loaded.
     ``detect_self_id`` compares what each text identifies itself as ("I'm Claude, made by
     Anthropic") with its provenance, using the ``signatures`` file (default: the bundled one;
-    see ``docs/self-id.md``).
+    see ``docs/self-id.md``). ``characters`` counts each record's characters of text for the
+    report's character totals and shares (left null without it; a Parquet scan then reads no
+    text unless something else needs it).
 
     Raises PolicyEngineError for invalid rules or bad input (PE6xx), FactError for target facts
     that do not fit the vocabulary.
@@ -76,7 +80,7 @@ def scan(
     if detect_self_id:
         settings = _with_signatures(settings, signatures)
         settings.detector()  # a bad file stops the scan before anything is read (PE65x)
-    if ruleset is None and (workers <= 1 or len(inputs) <= 1):
+    if ruleset is None:
         ruleset = require_rules(rules, cache=cache)
     return runner.run(
         inputs,
@@ -87,6 +91,7 @@ def scan(
         workers=workers,
         limits=limits,
         progress=progress,
+        characters=characters,
     )
 
 
@@ -154,18 +159,20 @@ class LedgerTracer:
     """Finds the generations whose recorded outputs have given text digests, in a ledger.
 
     Picklable (it holds the URL; each process opens its own engine), so it can be handed to
-    worker processes. Raises PolicyEngineError (PE401) when the database cannot be queried.
+    worker processes; threads share its engine. Raises PolicyEngineError (PE401) when the
+    database cannot be queried.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Any = None
+        self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, str]:
         return {"url": self.url}
 
     def __setstate__(self, state: dict[str, str]) -> None:
-        self.url, self._engine = state["url"], None
+        self.url, self._engine, self._lock = state["url"], None, threading.Lock()
 
     def __call__(self, digests: Sequence[bytes]) -> Mapping[bytes, Origins]:
         """Digest → (generation id, source facts) for each digest the ledger holds."""
@@ -176,8 +183,9 @@ class LedgerTracer:
         from policyengine.ledger import db
         from policyengine.ledger.trace import origins
 
-        if self._engine is None:
-            self._engine = db.engine_for(self.url)
+        with self._lock:
+            if self._engine is None:
+                self._engine = db.engine_for(self.url)
         try:
             with self._engine.connect() as connection:
                 return origins(connection, digests)

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from policyengine.scan.summary import ScanReport
 
 REPORT_FORMATS = {".json": "json", ".md": "md", ".html": "html"}
+NOT_COUNTED = "–"
+"""What the summary shows for a share of characters when characters were not counted."""
 
 
 @click.command()
@@ -104,7 +106,7 @@ REPORT_FORMATS = {".json": "json", ".md": "md", ".html": "html"}
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Processes to spread the files over.",
+    help="Threads to spread the files over.",
 )
 @click.option(
     "--detect-self-id",
@@ -167,6 +169,8 @@ def scan(ctx: click.Context, /, shards: tuple[Path, ...], **options: Any) -> Non
                 progress=progress,
                 detect_self_id=options["detect_self_id"],
                 signatures=options["signatures"],
+                # Shares of characters are reported and limited, not printed: count them then.
+                characters=options["report_path"] is not None or bool(options["max_shares"]),
             )
         if options["report_path"] is not None:
             _write_report(report, report_format, options["report_path"])
@@ -311,10 +315,8 @@ def _print(report: ScanReport, report_path: Path | None) -> None:
 def summary(report: ScanReport, report_path: Path | None) -> Iterator[str]:
     """The text summary; its last line sums the scan up in one line."""
     files = len(report.files)
-    yield (
-        f"scanned {files} file{'s' * (files != 1)}: {_records(report.records)}, "
-        f"{report.characters:,} characters of text"
-    )
+    chars = "" if report.characters is None else f", {report.characters:,} characters of text"
+    yield f"scanned {files} file{'s' * (files != 1)}: {_records(report.records)}{chars}"
     if report.traced:
         yield f"traced by fingerprint: {_records(report.traced)}"
     if report.self_id is not None:
@@ -377,8 +379,9 @@ def _records(count: int) -> str:
     return f"{count:,} record{'s' * (count != 1)}"
 
 
-def _percent(share: float) -> str:
-    return f"{100 * share:.1f}%"
+def _percent(share: float | None) -> str:
+    """A share as a percentage; a dash for one not measured (characters not counted)."""
+    return NOT_COUNTED if share is None else f"{100 * share:.1f}%"
 
 
 def _last_line(report: ScanReport) -> str:

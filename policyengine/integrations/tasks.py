@@ -1,10 +1,10 @@
 """What one task of a data framework does, without the framework: scan one shard file into part
 files, or judge one in-memory Arrow partition, counting into a :class:`Tally` either way.
 
-The shard task is the one the CLI's ``--workers`` processes run (:func:`runner.scan_file` into
+The shard task is the one the CLI's ``--workers`` threads run (:func:`runner.scan_file` into
 part files that the caller appends in input order); the partition task is the Arrow batch function
-(:func:`judge` over :func:`from_arrow`) with the CLI's tally. Neither imports Dask, so Ray or Spark
-adapters can reuse them. A task reports bad input as :class:`Failed` rather than raising, because
+(the policy's judge over :func:`from_arrow`) with the CLI's tally. Neither imports Dask, so Ray or
+Spark adapters can reuse them. A task reports bad input as :class:`Failed` rather than raising, because
 :class:`PolicyEngineError` does not survive pickling back to the caller.
 """
 
@@ -22,7 +22,7 @@ from policyengine.diagnostics import Diagnostic, PolicyEngineError
 from policyengine.scan import runner
 from policyengine.scan.arrow import PolicyColumn
 from policyengine.scan.formats import Format
-from policyengine.scan.judge import Judged, judge
+from policyengine.scan.judge import Judged
 from policyengine.scan.parquet import from_arrow
 from policyengine.scan.summary import Context, FileCount, ShareLimit, Tally
 from policyengine.scan.writers import Sink, policy_column
@@ -56,7 +56,7 @@ def scan_shard(shard: runner.Shard, policy: PolicyColumn, specs: PartSpec) -> Ta
         for name, (path, fmt, blocked, temporary) in specs.items()
     }
     try:
-        runner.scan_file(shard, policy.gate(), policy.settings.fields, policy.tracer, parts, tally)
+        runner.scan_file(shard, policy.judge(), policy.settings.fields, parts, tally)
     except PolicyEngineError as error:
         return Failed(tuple(error.diagnostics))
     finally:
@@ -73,7 +73,7 @@ def partition_name(number: int) -> str:
 def judge_partition(table: pa.Table, policy: PolicyColumn, number: int) -> Judged:
     """Every record of one partition judged; ``line`` counts its rows from 1."""
     batch = from_arrow(table, policy.settings.fields, 1, partition_name(number), keep=False)
-    return judge(batch, policy.gate(), policy.tracer)
+    return policy.judge()(batch)
 
 
 def tally_partition(table: pa.Table, policy: PolicyColumn, number: int) -> Tally | Failed:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from policyengine.scan.columns import arange
 from policyengine.scan.gate import Gate
-from policyengine.scan.judge import judge
+from policyengine.scan.judge import Judge
 from policyengine.scan.parquet import from_arrow
 from policyengine.scan.runner import Settings
 from policyengine.scan.tracing import Tracer
@@ -31,26 +31,31 @@ class PolicyColumn:
     def __init__(self, settings: Settings, tracer: Tracer | None = None) -> None:
         self.settings = settings
         self.tracer = tracer
-        self._gate: Gate | None = None
+        self._judge: Judge | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The gate holds compiled rules, which do not pickle; each process loads its own.
         return {"settings": self.settings, "tracer": self.tracer}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.settings, self.tracer, self._gate = state["settings"], state["tracer"], None
+        self.settings, self.tracer, self._judge = state["settings"], state["tracer"], None
 
     def gate(self) -> Gate:
         """The gate, built on first use in this process."""
-        if self._gate is None:
-            self._gate = self.settings.gate()
-        return self._gate
+        return self.judge().gate
+
+    def judge(self) -> Judge:
+        """The judge (the gate, tracer and signatures, and every tuple decided so far), built on
+        first use in this process and kept across batches."""
+        if self._judge is None:
+            self._judge = Judge(self.settings.gate(), self.tracer, self.settings.detector())
+        return self._judge
 
     def __call__(self, records: pa.RecordBatch | pa.Table) -> pa.Table:
         """``records`` with a ``_policy`` column (an existing one is replaced)."""
         table = records if isinstance(records, pa.Table) else pa.Table.from_batches([records])
         batch = from_arrow(table, self.settings.fields, 1, "<batch>", keep=False)
-        judged = judge(batch, self.gate(), self.tracer, self.settings.detector())
+        judged = self.judge()(batch)
         if POLICY in table.column_names:
             table = table.drop_columns([POLICY])
         column = policy_column(judged, arange(table.num_rows), None)

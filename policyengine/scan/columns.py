@@ -128,9 +128,12 @@ def list_element(lists: pa.Array, index: int) -> pa.Array:
 
 def as_text(array: pa.Array, *, dates: bool = False) -> pa.Array | None:
     """A string array of the values, or None when their type is not text (nor a date, with
-    ``dates``). Dates and timestamps become ``YYYY-MM-DD``."""
+    ``dates``). Dates and timestamps become ``YYYY-MM-DD``; a dictionary of strings stays one
+    (the gate reads its few distinct values, not every record's)."""
     kind = array.type
     if pa.types.is_dictionary(kind):
+        if kind.value_type == pa.string():
+            return array
         array, kind = array.dictionary_decode(), kind.value_type
     if pa.types.is_null(kind):
         return pa.nulls(len(array), pa.string())
@@ -141,19 +144,16 @@ def as_text(array: pa.Array, *, dates: bool = False) -> pa.Array | None:
     return None
 
 
-def day_of(values: pa.Array) -> pa.Array:
+def days(distinct_values: pa.Array) -> pa.Array:
     """ISO dates and date-times cut to the day; anything else is kept as it is (and refused later).
 
-    The regular expression runs over the distinct values only (a few hundred days in a batch)."""
-    encoded = pc.dictionary_encode(values)
-    distinct_values = encoded.dictionary
+    Meant for distinct values (a batch's dictionary): a regular expression runs over each."""
     looks_like = pc.match_substring_regex(distinct_values, DATE_PREFIX)
-    days = pc.if_else(
+    return pc.if_else(
         pc.fill_null(looks_like, False),
         pc.utf8_slice_codeunits(distinct_values, 0, 10),
         distinct_values,
     )
-    return pc.take(days, encoded.indices)
 
 
 def distinct(columns: Sequence[pa.Array]) -> tuple[pa.Array, pa.Array]:

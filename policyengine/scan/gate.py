@@ -114,6 +114,7 @@ class Gate:
         self._base: dict[str, Value] = {**target, "use.activity": activity, "path.hops": 1}
         self._providers = frozenset(e.entry.provider for e in ruleset.catalog)
         self._outcomes: dict[Key, Outcome] = {}
+        self._known: dict[tuple[str, str | None], Outcome | None] = {}
 
     def outcome(self, key: Key) -> Outcome:
         """The outcome for one provenance tuple (decided on first sight)."""
@@ -178,6 +179,14 @@ class Gate:
         )
 
     def _unknown(self, provider: str, model: str | None) -> Outcome | None:
+        """The problem outcome when the rules know no terms for ``provider`` and ``model``
+        (asked for each of a model's days: remembered)."""
+        pair = (provider, model)
+        if pair not in self._known:
+            self._known[pair] = self._unknown_pair(provider, model)
+        return self._known[pair]
+
+    def _unknown_pair(self, provider: str, model: str | None) -> Outcome | None:
         if provider not in self._providers:
             return self._problem(Problem.UNKNOWN, f"no terms known for provider `{provider}`")
         if model is None:

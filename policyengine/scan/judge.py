@@ -1,8 +1,10 @@
 """The Arrow batch function: a batch of records in, one outcome per record out, decided per tuple.
 
-``judge`` finds the distinct provenance tuples of a batch with ``dictionary_encode`` (a few hundred
-in a million records), asks the gate once per tuple, and maps the outcomes back onto the records
-with ``take``. The same function serves the CLI's readers, Dask partitions, Ray Data's
+A :class:`Judge` lives as long as a scan (or a worker process). It numbers every provenance value
+and every provenance tuple it meets with scan-wide ids (:mod:`.keys`), so the gate is asked once per
+distinct tuple per scan, and a batch costs a few vectorised passes over its records: value ids by
+dictionary, one packed key per record, one ``index_in`` against the tuples already decided, one
+``take`` of their outcomes. The same function serves the CLI's readers, Dask partitions, Ray Data's
 ``map_batches`` and Spark's ``mapInArrow`` (see :mod:`policyengine.scan.arrow`). Given signatures,
 it also compares what each text identifies itself as with the provenance (:mod:`.identify`): one
 more column in the tuple, only then.
@@ -10,8 +12,10 @@ more column in the tuple, only then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,13 +25,52 @@ from policyengine.scan.batch import Batch
 from policyengine.scan.fields import PROVENANCE
 from policyengine.scan.gate import GENERATION, Gate, Key, Outcome
 from policyengine.scan.identify import identify, with_phrases
+from policyengine.scan.keys import Tuples, Values
 from policyengine.scan.selfid import Signatures
 from policyengine.scan.tracing import Tracer, trace
+
+_ARRAYS: dict[str, tuple[Callable[[Key, Outcome], Any], pa.DataType]] = {
+    "allowed": (lambda key, outcome: outcome.allowed, pa.bool_()),
+    "verdict": (lambda key, outcome: outcome.verdict, pa.string()),
+    "rules": (lambda key, outcome: list(outcome.rules), pa.list_(pa.string())),
+    "reason": (lambda key, outcome: outcome.reason, pa.string()),
+    "generation": (lambda key, outcome: key[GENERATION], pa.string()),
+    "problem": (lambda key, outcome: outcome.problem is not None, pa.bool_()),
+}
+"""What :meth:`Decisions.array` holds per tuple, by name, and its Arrow type."""
+
+
+class Decisions:
+    """Every provenance tuple a judge has met, by scan-wide id, with the gate's outcome for it."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+        self.outcomes: list[Outcome] = []
+        self._arrays: dict[str, pa.Array] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def add(self, key: Key, outcome: Outcome) -> None:
+        """Remember the next tuple and its outcome."""
+        self.keys.append(key)
+        self.outcomes.append(outcome)
+
+    def array(self, name: str) -> pa.Array:
+        """One value per tuple (see ``_ARRAYS``), rebuilt only when tuples were added since."""
+        with self._lock:
+            found = self._arrays.get(name)
+            if found is None or len(found) != len(self.outcomes):
+                make, kind = _ARRAYS[name]
+                values = [make(k, o) for k, o in zip(self.keys, self.outcomes, strict=True)]
+                found = self._arrays[name] = pa.array(values, kind)
+            return found
 
 
 @dataclass(slots=True)
 class Judged:
-    """A batch with its outcomes: ``codes[row]`` indexes ``keys`` and ``outcomes``.
+    """A batch with its outcomes: ``codes[row]`` indexes ``decisions`` (scan-wide ids).
 
     ``evidence`` holds the phrase each contradicting or attributed record identified itself with
     (None when no record did, or self-identification is off); ``self_ids`` counts the records per
@@ -36,30 +79,25 @@ class Judged:
 
     batch: Batch
     codes: pa.Array
-    keys: list[Key]
-    outcomes: list[Outcome]
+    decisions: Decisions
     allowed: pa.Array
     traced: int
     evidence: pa.Array | None = None
     self_ids: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
 
-    def per_key(self) -> dict[int, tuple[int, int]]:
-        """Records and characters of text per tuple index."""
-        table = pa.table({"code": self.codes, "chars": self.batch.chars()})
-        grouped = table.group_by("code").aggregate([("chars", "count"), ("chars", "sum")])
-        found = grouped.to_pydict()
-        return {
-            code: (count, total)
-            for code, count, total in zip(
-                found["code"], found["chars_count"], found["chars_sum"], strict=True
-            )
-        }
+    @property
+    def keys(self) -> list[Key]:
+        """The provenance tuple of each id (of this scan: more than this batch's)."""
+        return self.decisions.keys
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """The outcome of each id."""
+        return self.decisions.outcomes
 
     def take(self, name: str, rows: pa.Array) -> pa.Array:
         """``verdict``, ``rules`` or ``reason`` of the outcome of the records at ``rows``."""
-        values = [getattr(outcome, name) for outcome in self.outcomes]
-        kind = pa.list_(pa.string()) if name == "rules" else pa.string()
-        return pc.take(pa.array(values, kind), pc.take(self.codes, rows))
+        return pc.take(self.decisions.array(name), pc.take(self.codes, rows))
 
     def reasons(self, rows: pa.Array) -> pa.Array:
         """The ``_policy`` reason of each record at ``rows``: its outcome's, and the phrase its
@@ -75,41 +113,82 @@ class Judged:
 
     def generations(self, rows: pa.Array) -> pa.Array:
         """The generations the records at ``rows`` were traced to (null when not traced)."""
-        ids = pa.array([key[GENERATION] for key in self.keys], pa.string())
-        return pc.take(ids, pc.take(self.codes, rows))
+        return self.take("generation", rows)
+
+
+class Judge:
+    """Decides batches against one gate, remembering every tuple's outcome across batches.
+
+    Safe to call from several threads (a Dask worker's): numbering takes a lock, the rest works
+    on the caller's batch.
+    """
+
+    def __init__(
+        self, gate: Gate, tracer: Tracer | None = None, signatures: Signatures | None = None
+    ) -> None:
+        self.gate, self.tracer, self.signatures = gate, tracer, signatures
+        self.decisions = Decisions()
+        # Key order: the provenance fields, the generation, the problem, the claim.
+        self._values = [
+            Values(columns.days if name == "generated_at" else None) for name in PROVENANCE
+        ]
+        self._values += [Values(), Values(), Values()]
+        self._tuples = Tuples()
+        self._lock = threading.Lock()
+
+    @property
+    def needs_text(self) -> bool:
+        """Whether judging reads the records' text (tracing, self-identification)."""
+        return self.tracer is not None or self.signatures is not None
+
+    def __call__(self, batch: Batch) -> Judged:
+        """Decide every record of ``batch``: once per provenance tuple never seen before."""
+        provenance, generation, problem = batch.provenance, None, batch.problem
+        found, traced = None, 0
+        if self.needs_text:
+            provenance = {name: _plain(values) for name, values in provenance.items()}
+            result = trace(provenance, batch.text, problem, self.tracer)
+            provenance, problem, traced = result.provenance, result.problem, result.count
+            generation = result.generation
+            if self.signatures is not None:
+                found = identify(self.signatures, batch.text, provenance["provider"], problem)
+            if found is not None:
+                provenance = {**provenance, "provider": found.provider}
+        key_columns = [provenance[name] for name in PROVENANCE]
+        key_columns += [generation, problem, None if found is None else found.claim]
+        with self._lock:
+            codes = self._codes(key_columns, len(batch))
+        allowed = pc.take(self.decisions.array("allowed"), codes)
+        return Judged(
+            batch,
+            codes,
+            self.decisions,
+            allowed,
+            traced,
+            evidence=None if found is None else found.evidence,
+            self_ids={} if found is None else found.counts,
+        )
+
+    def _codes(self, key_columns: list[pa.Array | None], rows: int) -> pa.Array:
+        parts = [
+            None if column is None else values.ids(column)
+            for values, column in zip(self._values, key_columns, strict=True)
+        ]
+        sizes = [len(values) for values in self._values]
+        codes, known = self._tuples.ids(parts, sizes, rows)
+        for ids in self._tuples.tuples[known:]:
+            key = tuple(values.values[i] for values, i in zip(self._values, ids, strict=True))
+            self.decisions.add(key, self.gate.outcome(key))
+        return codes
 
 
 def judge(
     batch: Batch, gate: Gate, tracer: Tracer | None = None, signatures: Signatures | None = None
 ) -> Judged:
-    """Decide every record of ``batch``: once per distinct provenance tuple."""
-    provenance = dict(batch.provenance)
-    provenance["generated_at"] = columns.day_of(provenance["generated_at"])
-    traced = trace(provenance, batch.text, batch.problem, tracer)
-    found = None
-    if signatures is not None:
-        found = identify(signatures, batch.text, traced.provenance["provider"], traced.problem)
-    decided = traced.provenance
-    if found is not None:
-        decided = {**decided, "provider": found.provider}
-    key_columns = [decided[name] for name in PROVENANCE]
-    key_columns += [traced.generation, traced.problem]
-    if found is not None:
-        key_columns.append(found.claim)
-    codes, first_rows = columns.distinct(key_columns)
-    firsts = [column.take(first_rows).to_pylist() for column in key_columns]
-    if found is None:
-        firsts.append([None] * len(first_rows))
-    keys: list[Key] = list(zip(*firsts, strict=True)) if firsts[0] else []
-    outcomes = [gate.outcome(key) for key in keys]
-    allowed = pc.take(pa.array([o.allowed for o in outcomes], pa.bool_()), codes)
-    return Judged(
-        batch,
-        codes,
-        keys,
-        outcomes,
-        allowed,
-        traced.count,
-        evidence=None if found is None else found.evidence,
-        self_ids={} if found is None else found.counts,
-    )
+    """Decide the records of one batch on their own (a scan keeps one :class:`Judge` instead)."""
+    return Judge(gate, tracer, signatures)(batch)
+
+
+def _plain(values: pa.Array) -> pa.Array:
+    """A string column as plain strings (tracing and self-identification compare values)."""
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values

@@ -3,7 +3,8 @@
 :class:`ScanReport` is the stable machine format (``schema_version``); the JSON report is its
 ``model_dump``, and the Markdown and HTML reports render the same data. Version 2 added the
 self-identification counts (``self_id``), each provenance's ``self_id`` claim and the
-``contradicted`` problem.
+``contradicted`` problem; version 3 made the character counts and shares null when the scan did
+not count characters (they cost reading every text).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +23,7 @@ from policyengine.facts import Value, plain
 from policyengine.scan.fields import PROVENANCE
 from policyengine.scan.gate import CLAIM, GENERATION, INVALID, VERDICTS, Key, Outcome, Problem
 from policyengine.scan.identify import Status
-from policyengine.scan.judge import Judged
+from policyengine.scan.judge import Decisions, Judged
 
 EXAMPLES: Final = 20
 """Problems shown with their line numbers; the rest are counted."""
@@ -45,9 +46,9 @@ class Share(_Model):
 
     name: str | None
     records: int
-    characters: int
+    characters: int | None
     record_share: float
-    character_share: float
+    character_share: float | None
     allowed: int
     blocked: int
 
@@ -95,7 +96,7 @@ class Limit(_Model):
     value: str
     max_share: float
     record_share: float
-    character_share: float
+    character_share: float | None
     exceeded: bool
 
 
@@ -123,7 +124,7 @@ class SelfIdentification(_Model):
 class ScanReport(_Model):
     """Everything a scan found, in a versioned shape."""
 
-    schema_version: Literal[2] = 2
+    schema_version: Literal[3] = 3
     use: str
     as_of: str | None
     target: dict[str, object]
@@ -133,7 +134,7 @@ class ScanReport(_Model):
     records: int
     allowed: int
     blocked: int
-    characters: int
+    characters: int | None
     traced: int
     verdicts: dict[str, int]
     problems: dict[str, int]
@@ -189,8 +190,9 @@ class ShareLimit:
 
 @dataclass(slots=True)
 class Tally:
-    """Counts per provenance tuple, outcomes, traced records and the first problem examples;
-    self-identified records per detected provider and :class:`~.identify.Status`."""
+    """Counts per provenance tuple (records, and characters of text when ``characters``),
+    outcomes, traced records and the first problem examples; self-identified records per detected
+    provider and :class:`~.identify.Status`."""
 
     counts: dict[Key, list[int]] = field(default_factory=dict)
     outcomes: dict[Key, Outcome] = field(default_factory=dict)
@@ -198,20 +200,54 @@ class Tally:
     examples: list[Example] = field(default_factory=list)
     traced: int = 0
     self_ids: dict[str, list[int]] = field(default_factory=dict)
+    characters: bool = True
+    # The rows of ``counts`` by the scan-wide ids of ``_decisions``, so that a batch's counts
+    # reach them without hashing a tuple per id; not pickled (a worker's ids mean nothing here).
+    _decisions: Decisions | None = None
+    _rows: dict[int, list[int]] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._decisions, self._rows = None, {}
 
     def add(self, judged: Judged, name: str) -> int:
         """Count one judged batch of file ``name``; returns its number of records."""
-        for code, (records, chars) in judged.per_key().items():
-            key = judged.keys[code]
-            row = self.counts.setdefault(key, [0, 0])
+        if judged.decisions is not self._decisions:
+            self._decisions, self._rows = judged.decisions, {}
+        rows = self._rows
+        for code, records, chars in self._per_code(judged):
+            row = rows.get(code)
+            if row is None:
+                key = judged.keys[code]
+                row = rows[code] = self.counts.setdefault(key, [0, 0])
+                self.outcomes[key] = judged.outcomes[code]
             row[0] += records
             row[1] += chars
-            self.outcomes[key] = judged.outcomes[code]
         self.traced += judged.traced
         self._add_self_ids(judged.self_ids)
         if len(self.examples) < EXAMPLES:
             self._examples(judged, name)
         return len(judged.batch)
+
+    def _per_code(self, judged: Judged) -> Iterable[tuple[int, int, int]]:
+        """(id, records, characters) of each tuple id in the batch."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self.characters:
+            found = pc.value_counts(judged.codes)
+            codes, counts = found.field("values").to_pylist(), found.field("counts").to_pylist()
+            return zip(codes, counts, [0] * len(codes), strict=True)
+        table = pa.table({"code": judged.codes, "chars": judged.batch.chars()})
+        grouped = table.group_by("code").aggregate([("code", "count"), ("chars", "sum")])
+        sums = [total or 0 for total in grouped["chars_sum"].to_pylist()]
+        return zip(
+            grouped["code"].to_pylist(), grouped["code_count"].to_pylist(), sums, strict=True
+        )
 
     def _add_self_ids(self, counts: Mapping[str, Sequence[int]]) -> None:
         for provider, found in counts.items():
@@ -220,10 +256,9 @@ class Tally:
                 row[status] += found[status]
 
     def _examples(self, judged: Judged, name: str) -> None:
-        import pyarrow as pa
         import pyarrow.compute as pc
 
-        flagged = pa.array([o.problem is not None for o in judged.outcomes], pa.bool_())
+        flagged = judged.decisions.array("problem")
         rows = pc.indices_nonzero(pc.take(flagged, judged.codes))
         rows = rows.slice(0, EXAMPLES - len(self.examples))
         for line, code, reason in zip(
@@ -251,6 +286,7 @@ class Tally:
             row[0] += records
             row[1] += chars
         self.outcomes.update(other.outcomes)
+        self.characters = self.characters and other.characters
         self.files.extend(other.files)
         self.examples.extend(other.examples[: EXAMPLES - len(self.examples)])
         self.traced += other.traced
@@ -276,7 +312,7 @@ def report(tally: Tally, context: Context) -> ScanReport:
     """The report of a finished scan."""
     items = sorted(tally.counts.items(), key=lambda item: (-item[1][0], _sortable(item[0])))
     records = sum(count for count, _ in tally.counts.values())
-    chars = sum(c for _, c in tally.counts.values())
+    chars = sum(c for _, c in tally.counts.values()) if tally.characters else None
     allowed = sum(n for key, (n, _) in items if tally.outcomes[key].allowed)
     verdicts = dict.fromkeys(VERDICTS, 0)
     problems = {p.value: 0 for p in Problem}
@@ -344,7 +380,7 @@ def _sortable(key: Key) -> tuple[str, ...]:
     return tuple(part or "" for part in key)
 
 
-def _shares(tally: Tally, index: int, records: int, chars: int) -> list[Share]:
+def _shares(tally: Tally, index: int, records: int, chars: int | None) -> list[Share]:
     grouped: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
     for key, (count, characters) in tally.counts.items():
         row = grouped[key[index]]
@@ -355,9 +391,9 @@ def _shares(tally: Tally, index: int, records: int, chars: int) -> list[Share]:
         Share(
             name=name,
             records=count,
-            characters=characters,
+            characters=None if chars is None else characters,
             record_share=_ratio(count, records),
-            character_share=_ratio(characters, chars),
+            character_share=None if chars is None else _ratio(characters, chars),
             allowed=passed,
             blocked=count - passed,
         )
@@ -371,18 +407,18 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 6) if whole else 0.0
 
 
-def _limit(limit: ShareLimit, tally: Tally, records: int, chars: int) -> Limit:
+def _limit(limit: ShareLimit, tally: Tally, records: int, chars: int | None) -> Limit:
     index = PROVENANCE.index(limit.field)
     matching = [counts for key, counts in tally.counts.items() if key[index] == limit.value]
     record_share = _ratio(sum(c for c, _ in matching), records)
-    character_share = _ratio(sum(c for _, c in matching), chars)
+    character_share = None if chars is None else _ratio(sum(c for _, c in matching), chars)
     return Limit(
         field=limit.field,
         value=limit.value,
         max_share=limit.max_share,
         record_share=record_share,
         character_share=character_share,
-        exceeded=max(record_share, character_share) > limit.max_share,
+        exceeded=max(record_share, character_share or 0.0) > limit.max_share,
     )
 
 

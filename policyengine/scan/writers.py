@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -28,7 +29,7 @@ from policyengine.scan import columns, parquet
 from policyengine.scan.formats import AtomicOutput, Family, Format
 from policyengine.scan.gate import GENERATION
 from policyengine.scan.identify import SAYS
-from policyengine.scan.judge import Judged
+from policyengine.scan.judge import Decisions, Judged
 
 POLICY: Final = "_policy"
 RAW: Final = "_raw"
@@ -65,6 +66,7 @@ class Sink:
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._first: str | None = None
+        self._fragments: Fragments | None = None
         if fmt.family is Family.JSONL:
             with self._writing():
                 raw = pa.OSFile(str(self.output.temporary), "wb")
@@ -140,7 +142,10 @@ class Sink:
     def _write(self, judged: Judged, name: str) -> None:
         rows = judged.allowed if not self.blocked else pc.invert(judged.allowed)
         if self._stream is not None:
-            data = blocked_jsonl(judged, rows, name) if self.blocked else allowed_jsonl(judged)
+            if self.blocked:
+                data = blocked_jsonl(judged, rows, name, self._fragments_for(judged, name))
+            else:
+                data = allowed_jsonl(judged)
             self._stream.write(data)
         elif self._parquet is not None:
             records = judged.batch.records
@@ -152,6 +157,12 @@ class Sink:
                 table = records.take(chosen)
             if table.num_rows:
                 self._parquet.write(table)
+
+    def _fragments_for(self, judged: Judged, name: str) -> Fragments:
+        found = self._fragments
+        if found is None or found.decisions is not judged.decisions or found.name != name:
+            found = self._fragments = Fragments(judged.decisions, name)
+        return found
 
     def close(self) -> None:
         """Flush and close the file (it stays under its temporary name)."""
@@ -188,52 +199,81 @@ def allowed_jsonl(judged: Judged) -> pa.Buffer:
     return columns.concatenated(batch.raw.filter(judged.allowed))
 
 
-def blocked_jsonl(judged: Judged, rows: pa.Array, name: str) -> pa.Buffer:
-    """The blocked records' lines, each with a ``_policy`` field added before its closing brace."""
+def blocked_jsonl(
+    judged: Judged, rows: pa.Array, name: str, pieces_of: Fragments | None = None
+) -> pa.Buffer:
+    """The blocked records' lines, each with a ``_policy`` field added before its closing brace;
+    ``pieces_of`` holds the fragments of earlier batches of the same file and judge."""
     batch = judged.batch
     assert batch.raw is not None
     chosen = pc.indices_nonzero(rows)
     if len(chosen) == 0:
         return pa.py_buffer(b"")
-    lines = pc.take(batch.raw, chosen)
-    # Drop the closing brace: one byte for most lines, a regex only for those with trailing space.
-    closed = pc.ends_with(lines, "}\n")
-    body = pc.binary_slice(lines, 0, -2)
-    if not pc.all(closed).as_py():
+    if pc.all(pc.ends_with(batch.raw, "}\n")).as_py():
+        # Each line without its closing brace, copied once, straight from the block.
+        body = pc.take(_bodies(batch.raw), pc.multiply(chosen, pa.scalar(2, pa.uint64())))
+    else:
+        # Drop the closing brace: one byte for most, a regex for those with trailing space.
+        lines = pc.take(batch.raw, chosen)
+        closed = pc.ends_with(lines, "}\n")
         trimmed = pc.replace_substring_regex(lines, pattern=r"\}\s*$", replacement="")
-        body = pc.if_else(closed, body, trimmed)
+        body = pc.if_else(closed, pc.binary_slice(lines, 0, -2), trimmed)
     # An object with no keys has no quote in it; a non-empty one has one near its start.
     empty = pc.invert(pc.match_substring(body, '"'))
     comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
     codes_of = pc.take(judged.codes, chosen)
-    fronts, reasons_end, tails = zip(
-        *(
-            _fragments(o, k[GENERATION], name)
-            for o, k in zip(judged.outcomes, judged.keys, strict=True)
-        ),
-        strict=True,
-    )  # cached: a key's fragments are built once per file
-    tail = pc.take(pa.array(tails, _BYTES), codes_of)
+    if pieces_of is None:
+        pieces_of = Fragments(judged.decisions, name)
+    tail = pc.take(pieces_of.array("tails"), codes_of)
     numbers = pc.cast(pc.cast(batch.lines(chosen), pa.string()), _BYTES)
     nothing = pa.scalar(b"", _BYTES)
     phrases = judged.phrases(chosen)
     if phrases.null_count == len(phrases):
-        heads = [front + end for front, end in zip(fronts, reasons_end, strict=True)]
-        head = pc.take(pa.array(heads, _BYTES), codes_of)
+        head = pc.take(pieces_of.array("heads"), codes_of)
         pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, nothing)
     else:
-        front = pc.take(pa.array(fronts, _BYTES), codes_of)
-        end = pc.take(pa.array(reasons_end, _BYTES), codes_of)
+        front = pc.take(pieces_of.array("fronts"), codes_of)
+        end = pc.take(pieces_of.array("ends"), codes_of)
         said = pc.fill_null(_said_json(phrases), nothing)
         pieces = pc.binary_join_element_wise(body, comma, front, said, end, numbers, tail, nothing)
     unreadable = pc.and_(
         pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
     )
     # A record that already has a `_policy` would end up with two; those few are rewritten.
-    rewrite = pc.or_(unreadable, pc.match_substring(lines, f'"{POLICY}"'))
+    rewrite = pc.or_(unreadable, pc.take(_has_policy(batch.raw), chosen))
     if pc.any(rewrite).as_py():
         pieces = _rewrap(judged, chosen, rewrite, pieces, name)
     return columns.concatenated(pieces)
+
+
+def _bodies(raw: pa.Array) -> pa.Array:
+    """Lines that each end with ``}\\n`` as an array over their own bytes, twice as long: value
+    ``2 * i`` is line ``i`` without its closing brace and newline, value ``2 * i + 1`` those two."""
+    bounds = columns.offsets(raw)
+    count = len(raw)
+    starts, ends = bounds.slice(0, count), bounds.slice(1, count)
+    halves = pc.subtract(ends, pa.scalar(2, pa.int64()))
+    # Offsets s0, e0 - 2, s1, e1 - 2, …, e(n-1): lines lie end to end, so s(i+1) is e(i).
+    step = pc.cast(columns.arange(2 * count), pa.int64())
+    line = pc.shift_right(step, pa.scalar(1, pa.int64()))
+    odd = pc.bit_wise_and(step, pa.scalar(1, pa.int64()))
+    picked = pc.add(line, pc.multiply(odd, pa.scalar(count, pa.int64())))
+    ends_last = pa.array([bounds[count].as_py()], pa.int64())
+    interleaved = pa.concat_arrays([pc.take(pa.concat_arrays([starts, halves]), picked), ends_last])
+    return pa.Array.from_buffers(
+        _BYTES, 2 * count, [None, interleaved.buffers()[1], raw.buffers()[2]]
+    )
+
+
+def _has_policy(raw: pa.Array) -> pa.Array:
+    """Whether each line holds the text ``"_policy"`` (a record with the key already has it)."""
+    # RE2 skips to each `_` (rare outside keys) where it would stop at every `"`; the few lines
+    # it finds are checked for the exact text.
+    maybe = pc.match_substring_regex(raw, re.escape(f'{POLICY}"'))
+    if not pc.any(maybe).as_py():
+        return maybe
+    exact = pc.match_substring(pc.filter(raw, maybe), f'"{POLICY}"')
+    return pc.replace_with_mask(maybe, maybe, exact)
 
 
 def _policy(
@@ -264,6 +304,30 @@ def _fragments(outcome: Any, generation: str | None, name: str) -> tuple[bytes, 
     front, found, end = head.partition(reason)
     assert found, "the reason is in the `_policy` JSON as `json.dumps` writes it"
     return (front + reason).encode(), (end + '"line": ').encode(), (tail + "\n").encode()
+
+
+class Fragments:
+    """The ``_policy`` JSON fragments of every tuple a judge has met, for records of one file,
+    as Arrow arrays by tuple id: built once per tuple, extended as the scan meets new ones."""
+
+    def __init__(self, decisions: Decisions, name: str) -> None:
+        self.decisions, self.name = decisions, name
+        self._lists: dict[str, list[bytes]] = {k: [] for k in ("fronts", "ends", "tails", "heads")}
+        self._arrays: dict[str, pa.Array] = {}
+
+    def array(self, kind: str) -> pa.Array:
+        """``fronts`` (up to the reason's end), ``ends`` (to the line number), ``tails`` (after
+        it) or ``heads`` (front and end together) of each tuple id."""
+        known = len(self._lists[kind])
+        outcomes, keys = self.decisions.outcomes, self.decisions.keys
+        if known < len(outcomes) or kind not in self._arrays:
+            for outcome, key in zip(outcomes[known:], keys[known:], strict=True):
+                front, end, tail = _fragments(outcome, key[GENERATION], self.name)
+                for name, value in (("fronts", front), ("ends", end), ("tails", tail)):
+                    self._lists[name].append(value)
+                self._lists["heads"].append(front + end)
+            self._arrays = {k: pa.array(v, _BYTES) for k, v in self._lists.items()}
+        return self._arrays[kind]
 
 
 def _said_json(phrases: pa.Array) -> pa.Array:

@@ -100,7 +100,7 @@ def test_the_example_shard_is_split_and_reported(tmp_path: Path) -> None:
     assert f"{EXAMPLE}:9: PE610 not JSON" in result.stdout
     assert f"{EXAMPLE}:8: PE612 no terms known for provider `acme`" in result.stdout
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert report["schema_version"] == 2
+    assert report["schema_version"] == 3
     allowed = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
     blocked = (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(allowed) + len(blocked) == report["records"] == 10

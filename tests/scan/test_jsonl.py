@@ -222,6 +222,31 @@ def test_a_record_with_a_policy_already_gets_it_replaced(scan: Scan, tmp_path: P
     assert read_jsonl(tmp_path / "b.jsonl")[0]["_policy"]["verdict"] == "violation"
 
 
+def test_only_a_record_with_the_key_itself_is_rewritten(scan: Scan, tmp_path: Path) -> None:
+    """`my_policy` or `_policy` inside the text is not a `_policy` key: those lines keep their
+    bytes, with the gate's `_policy` added; the one with the key is rewritten."""
+    rows = [
+        {**OPENAI, "text": "a", "my_policy": 1},
+        {**OPENAI, "text": 'says "_policy" in passing'},
+        {**OPENAI, "text": "b", "_policy": "theirs"},
+        {**OPENAI, "text": "c"},
+    ]
+    shard = tmp_path / "s.jsonl"
+    shard.write_bytes(jsonl_bytes(rows))
+    scan(shard, blocked=tmp_path / "b.jsonl")
+    written = (tmp_path / "b.jsonl").read_text(encoding="utf-8").splitlines()
+    originals = jsonl_bytes(rows).decode().splitlines()
+    for number in (0, 1, 3):
+        assert written[number].startswith(originals[number][:-1] + ', "_policy": {')
+    assert written[2].count('"_policy"') == 1
+    assert [record["_policy"]["line"] for record in read_jsonl(tmp_path / "b.jsonl")] == [
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
 @pytest.mark.parametrize(
     "line",
     ["{}", "{ }", '{"text": "t"}  ', '{"text": "t"}\r'],

@@ -23,15 +23,15 @@ def test_a_failure_mid_scan_leaves_no_partial_output(
     first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     first.write_bytes(jsonl_bytes(records(10, **DEEPSEEK)))
     second.write_bytes(jsonl_bytes(records(10, **DEEPSEEK)))
-    original, seen = runner.judge, []
+    original, seen = runner.Judge.__call__, []
 
-    def failing(batch, gate, tracer=None, signatures=None):  # type: ignore[no-untyped-def]
+    def failing(self, batch):  # type: ignore[no-untyped-def]
         seen.append(batch)
         if len(seen) == 2:
             raise Boom("disk full")
-        return original(batch, gate, tracer, signatures)
+        return original(self, batch)
 
-    monkeypatch.setattr(runner, "judge", failing)
+    monkeypatch.setattr(runner.Judge, "__call__", failing)
     with pytest.raises(Boom):
         scan(first, second, allowed=tmp_path / "a.jsonl", blocked=tmp_path / "b.jsonl")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "two.jsonl"]
@@ -49,7 +49,7 @@ def test_a_failed_scan_keeps_the_previous_output(
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise Boom("crash")
 
-    monkeypatch.setattr(runner, "judge", failing)
+    monkeypatch.setattr(runner.Judge, "__call__", failing)
     with pytest.raises(Boom):
         scan(shard, allowed=allowed)
     assert allowed.read_bytes() == b"previous\n"

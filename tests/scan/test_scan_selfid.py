@@ -366,7 +366,7 @@ def test_the_example_shard_prints_counts_and_line_numbers(tmp_path: Path) -> Non
         result.stdout
     )
     document = json.loads(report.read_text(encoding="utf-8"))
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert document["self_id"]["contradicting"] == 2
 
 

@@ -1,0 +1,175 @@
+"""Scan-wide integer ids for provenance values and tuples, so the gate sees each tuple once a scan.
+
+Each key column has its :class:`Values`: every distinct value met in any batch gets a small id
+(0 is null, so a null is never merged with a string, nor ``""`` with null). A batch's values are
+mapped through its dictionary (a Parquet column read as one, or ``dictionary_encode``), so Python
+touches the few distinct values of a batch, never its records. :class:`Tuples` then numbers the
+rows' tuples of ids: the ids are packed into one int64 per record and looked up among the tuples
+already known with one ``index_in``; only tuples never seen before reach Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from policyengine.scan import columns
+
+Normalize = Callable[[pa.Array], pa.Array]
+"""Rewrites distinct values (a string array) into the values the gate is to see."""
+
+NULL: Final = 0
+"""The id of a null value in every column."""
+
+_BITS: Final = 62
+"""Bits a packed tuple may take: with more, tuples are numbered batch by batch instead."""
+
+
+class Values:
+    """Ids of the values of one column across batches: 0 for null, then 1, 2, … by first sight."""
+
+    def __init__(self, normalize: Normalize | None = None) -> None:
+        self.values: list[str | None] = [None]
+        self._ids: dict[str | None, int] = {None: NULL}
+        self._normalize = normalize
+        # The values as read (before ``normalize``) and the id of each, to look a batch's
+        # strings up with one ``index_in`` rather than encoding them.
+        self._raw: list[str] = []
+        self._raw_ids: list[int] = []
+        self._raw_array = pa.array([], pa.string())
+        self._raw_ids_array = pa.array([NULL], pa.int64())
+        self._identity = True  # whether the n-th value read has id n + 1
+        # The last dictionary met and its values' ids: a Parquet row group hands every batch
+        # the same one.
+        self._dictionary: pa.Array | None = None
+        self._dictionary_ids = pa.array([NULL], pa.int64())
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def ids(self, column: pa.Array) -> pa.Array | None:
+        """Each record's id (int64, never null); None when every record's value is null."""
+        if column.null_count == len(column):
+            return None
+        if pa.types.is_dictionary(column.type) and len(column.dictionary) <= len(column):
+            return self._by_dictionary(column.dictionary, column.indices)
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        found = pc.index_in(column, value_set=self._raw_array)
+        if found.null_count > column.null_count:
+            new = pc.filter(column, pc.and_(pc.is_null(found), pc.is_valid(column)))
+            self._learn(pc.unique(new))
+            found = pc.index_in(column, value_set=self._raw_array)
+        # Nulls are filled before the take: a take through null indices is three times slower.
+        if self._identity:
+            found = pc.fill_null(found, -1) if found.null_count else found
+            return pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
+        return pc.take(self._raw_ids_array, _filled(found, len(self._raw)))
+
+    def _by_dictionary(self, distinct: pa.Array, indices: pa.Array) -> pa.Array:
+        if self._dictionary is None or not distinct.equals(self._dictionary):
+            seen = self._normalize(distinct) if self._normalize is not None else distinct
+            mapped = [self._id(value) for value in seen.to_pylist()] + [NULL]
+            self._dictionary, self._dictionary_ids = distinct, pa.array(mapped, pa.int64())
+        return pc.take(self._dictionary_ids, _filled(indices, len(distinct)))
+
+    def _learn(self, raw: pa.Array) -> None:
+        """Give ids to values never read before (``raw``: distinct, not null)."""
+        normalized = self._normalize(raw) if self._normalize is not None else raw
+        for value, as_seen in zip(raw.to_pylist(), normalized.to_pylist(), strict=True):
+            self._raw.append(value)
+            self._raw_ids.append(self._id(as_seen))
+            self._identity = self._identity and self._raw_ids[-1] == len(self._raw)
+        self._raw_array = pa.array(self._raw, pa.string())
+        self._raw_ids_array = pa.array([*self._raw_ids, NULL], pa.int64())
+
+    def _id(self, value: str | None) -> int:
+        found = self._ids.get(value)
+        if found is None:
+            found = self._ids[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+def _filled(indices: pa.Array, null_at: int) -> pa.Array:
+    """``indices`` with each null replaced by ``null_at`` (where the ids hold NULL)."""
+    return pc.fill_null(indices, null_at) if indices.null_count else indices
+
+
+class Tuples:
+    """Ids of tuples of value ids across batches: 0, 1, … by first sight."""
+
+    def __init__(self) -> None:
+        self.tuples: list[tuple[int, ...]] = []
+        self._ids: dict[tuple[int, ...], int] = {}
+        self._shifts: tuple[int, ...] = ()
+        self._packed: pa.Array = pa.array([], pa.int64())
+
+    def ids(
+        self, parts: Sequence[pa.Array | None], sizes: Sequence[int], rows: int
+    ) -> tuple[pa.Array, int]:
+        """Each of ``rows`` rows' tuple id (int64) and how many tuples were known before.
+
+        ``parts`` are the rows' value ids per column (None: all null), ``sizes`` how many values
+        each column has ids for (so that packing reserves enough bits).
+        """
+        known = len(self.tuples)
+        if all(part is None for part in parts):
+            only = self._add((NULL,) * len(parts))
+            return pa.repeat(pa.scalar(only, pa.int64()), rows), known
+        bits = [max(size - 1, 0).bit_length() for size in sizes]
+        if sum(bits) > _BITS:
+            return self._by_batch(parts), known
+        shifts = tuple(sum(bits[i + 1 :]) for i in range(len(bits)))
+        if shifts != self._shifts:
+            self._shifts = shifts
+            self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
+        packed = self._packed_rows(parts, shifts)
+        found = pc.index_in(packed, value_set=self._packed)
+        if found.null_count:
+            new = pc.unique(pc.filter(packed, pc.is_null(found)))
+            for value in new.to_pylist():
+                self._add(self._unpack(value, bits))
+            self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
+            found = pc.index_in(packed, value_set=self._packed)
+        return pc.cast(found, pa.int64()), known
+
+    def _packed_rows(self, parts: Sequence[pa.Array | None], shifts: Sequence[int]) -> pa.Array:
+        packed: pa.Array | None = None
+        for part, shift in zip(parts, shifts, strict=True):
+            if part is None:
+                continue
+            value = pc.multiply(part, pa.scalar(1 << shift, pa.int64())) if shift else part
+            packed = value if packed is None else pc.add(packed, value)
+        assert packed is not None
+        return packed
+
+    def _pack(self, ids: tuple[int, ...]) -> int:
+        return sum(value << shift for value, shift in zip(ids, self._shifts, strict=True))
+
+    @staticmethod
+    def _unpack(value: int, bits: Sequence[int]) -> tuple[int, ...]:
+        found = []
+        for width in reversed(bits):
+            found.append(value & ((1 << width) - 1))
+            value >>= width
+        return tuple(reversed(found))
+
+    def _by_batch(self, parts: Sequence[pa.Array | None]) -> pa.Array:
+        """Too many distinct values to pack: number the batch's tuples, then look each up."""
+        codes, first_rows = columns.distinct([p for p in parts if p is not None])
+        firsts = [
+            [NULL] * len(first_rows) if p is None else p.take(first_rows).to_pylist() for p in parts
+        ]
+        mapped = [self._add(tuple(ids)) for ids in zip(*firsts, strict=True)]
+        return pc.take(pa.array(mapped, pa.int64()), codes)
+
+    def _add(self, ids: tuple[int, ...]) -> int:
+        found = self._ids.get(ids)
+        if found is None:
+            found = self._ids[ids] = len(self.tuples)
+            self.tuples.append(ids)
+        return found
