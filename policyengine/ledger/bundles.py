@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from policyengine.diagnostics import PolicyEngineError
 from policyengine.facts import (
     EXAMPLES,
     Activity,
@@ -39,7 +38,7 @@ from policyengine.ledger.construct import edge as new_edge
 from policyengine.ledger.construct import ref as new_ref
 from policyengine.ledger.construct import source as new_source
 from policyengine.ledger.lineage import MEMBER_ID, Leaves
-from policyengine.ledger.snapshot import known_facts, target_facts, unknown, walked
+from policyengine.ledger.snapshot import known_facts, root_of, target_facts, walked
 
 _ORDER = slice(0, 20)  # a member text's place in recorded order
 _RECORDS = slice(20, MEMBER_ID)  # its record count, or spaces
@@ -53,10 +52,7 @@ def grouped_snapshot(
 
     Raises PolicyEngineError (PE407) when the ledger has no such id.
     """
-    kind = lineage.kind_of(connection, artifact_id)
-    if kind is None:
-        raise PolicyEngineError([unknown(artifact_id)])
-    root = ArtifactRef(kind, artifact_id)
+    root = root_of(connection, artifact_id)
     with lineage.paused_gc():
         found = lineage.grouped_graph(connection, root)
         upstream = walked(found)

@@ -45,15 +45,20 @@ def snapshot(connection: Connection, artifact_id: str) -> Lineage:
 
     Raises PolicyEngineError (PE407) when the ledger has no such id.
     """
-    kind = lineage.kind_of(connection, artifact_id)
-    if kind is None:
-        raise PolicyEngineError([unknown(artifact_id)])
-    root = ArtifactRef(kind, artifact_id)
+    root = root_of(connection, artifact_id)
     with lineage.paused_gc():
         found = lineage.graph(connection, root, "upstream")
         upstream = walked(found)
         target = target_facts(connection, lineage.current(connection, artifact_id), found, upstream)
         return Lineage(root, target, tuple(sources(found, upstream)))
+
+
+def root_of(connection: Connection, artifact_id: str) -> ArtifactRef:
+    """The artifact a lineage is read for; PE407 when the ledger has no such id."""
+    kind = lineage.kind_of(connection, artifact_id)
+    if kind is None:
+        raise PolicyEngineError([unknown(artifact_id)])
+    return ArtifactRef(kind, artifact_id)
 
 
 def walked(found: lineage.Graph) -> dict[str, list[Edge]]:
