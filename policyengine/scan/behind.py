@@ -2,8 +2,9 @@
 
 Arrow's writes (to a file, through a compressor, or encoding Parquet pages) release the GIL, so
 the allowed and blocked outputs are written at the same time as each other and as the next batch
-is judged. At most ``depth`` writes wait behind the one being made, so memory holds a bounded
-number of batches. The first error a write raises is raised to the caller at its next call, or
+is judged. At most ``depth`` writes are made or waiting at a time (the caller waits for room), so
+memory holds a bounded number of batches. With ``depth`` 0 each write is made at once, on the
+caller's thread. The first error a write raises is raised to the caller at its next call, or
 by ``finish``; the writes queued after it are skipped, never made out of order.
 """
 
@@ -17,7 +18,7 @@ from typing import Final
 Work = Callable[[], object]
 
 DEPTH: Final = 2
-"""Writes waiting behind the one being made (each a batch's output, a few megabytes)."""
+"""Writes made or waiting at a time (each a batch's output, a few megabytes)."""
 
 
 class _Last:
@@ -28,14 +29,17 @@ class _Last:
 
 
 class Writes:
-    """Writes made in the order given, on a thread of their own."""
+    """Writes made in the order given, on a thread of their own (none with ``depth`` 0)."""
 
     def __init__(self, depth: int = DEPTH) -> None:
-        self._queue: queue.Queue[Work | _Last] = queue.Queue(depth)
+        self._depth = depth
+        self._queue: queue.SimpleQueue[Work | _Last] = queue.SimpleQueue()
+        self._room = threading.Semaphore(depth)
         self._error: BaseException | None = None
         self._finished = False
         self._thread = threading.Thread(target=self._run, name="policyengine-write", daemon=True)
-        self._thread.start()
+        if depth:
+            self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -47,12 +51,18 @@ class Writes:
                 except BaseException as error:  # raised again in the caller
                     if self._error is None:
                         self._error = error
+            del work  # its data is freed now, not when the next write arrives
+            self._room.release()
             if last:
                 return
 
     def submit(self, work: Work) -> None:
         """Make ``work`` after the writes before it; raises the error an earlier write raised."""
         self._raise()
+        if not self._depth:
+            work()
+            return
+        self._room.acquire()
         self._queue.put(work)
 
     def finish(self, last: Work) -> None:
@@ -61,7 +71,10 @@ class Writes:
         if not self._finished:
             self._finished = True
             self._queue.put(_Last(last))
-            self._thread.join()
+            if self._depth:
+                self._thread.join()
+            else:
+                self._run()
         self._raise()
 
     def _raise(self) -> None:

@@ -46,7 +46,16 @@ def test_writes_are_made_in_order_and_stop_at_the_first_failure() -> None:
     assert "twice" not in made
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".parquet"])
+def test_depth_0_makes_each_write_at_once_on_the_callers_thread() -> None:
+    made: list[str] = []
+    writes = Writes(depth=0)
+    writes.submit(lambda: made.append(threading.current_thread().name))
+    assert made == [threading.current_thread().name]
+    writes.finish(lambda: made.append("closed"))
+    assert made[-1] == "closed"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 @pytest.mark.parametrize(
     ("refused", "options"),
     [(1, []), (2, []), (1, ["--workers", "2"])],
@@ -59,8 +68,9 @@ def test_a_write_refused_on_the_writing_thread_is_pe606_and_leaves_nothing(
     refused: int,
     options: list[str],
 ) -> None:
-    """The system refusing a write on an output's own thread is PE606 naming the output, exit 2;
-    no output or temporary file stays."""
+    """The system refusing a write on a JSON Lines output's own thread is PE606 naming the
+    output, exit 2; no output or temporary file stays. (Parquet outputs are written on the
+    scanning thread: test_bad_input covers them.)"""
     shards = [
         write(tmp_path / f"s{i}{suffix.removesuffix('.gz')}", records(3, **DEEPSEEK))
         for i in range(2)
