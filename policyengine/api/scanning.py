@@ -17,7 +17,8 @@ from policyengine.rules.ruleset import RuleSet
 if TYPE_CHECKING:
     from policyengine.scan.arrow import PolicyColumn
     from policyengine.scan.fields import FieldMap
-    from policyengine.scan.summary import ScanReport, ShareLimit
+    from policyengine.scan.report_model import ScanReport
+    from policyengine.scan.summary import ShareLimit
     from policyengine.scan.tracing import Origins, Tracer
 
 

@@ -29,7 +29,7 @@ from policyengine.diagnostics import PolicyEngineError
 
 if TYPE_CHECKING:
     from policyengine.scan.fields import FieldMap
-    from policyengine.scan.summary import ScanReport
+    from policyengine.scan.report_model import ScanReport
 
 REPORT_FORMATS = {".json": "json", ".md": "md", ".html": "html"}
 NOT_COUNTED = "–"

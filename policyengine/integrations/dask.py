@@ -27,8 +27,10 @@ from policyengine import api
 from policyengine.integrations import tasks
 from policyengine.scan import runner
 from policyengine.scan.formats import temporary_beside, unreadable
-from policyengine.scan.summary import ScanReport, ShareLimit, Tally, report
-from policyengine.scan.writers import POLICY, POLICY_TYPE, Sink
+from policyengine.scan.policy_lines import POLICY
+from policyengine.scan.report_model import ScanReport
+from policyengine.scan.summary import ShareLimit, Tally, report
+from policyengine.scan.writers import POLICY_TYPE, Sink
 
 if TYPE_CHECKING:
     import datetime as dt

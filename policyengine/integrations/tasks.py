@@ -24,7 +24,8 @@ from policyengine.scan.arrow import PolicyColumn
 from policyengine.scan.formats import Format
 from policyengine.scan.judge import Judged
 from policyengine.scan.parquet import from_arrow
-from policyengine.scan.summary import Context, FileCount, ShareLimit, Tally
+from policyengine.scan.report_model import FileCount
+from policyengine.scan.summary import Context, ShareLimit, Tally
 from policyengine.scan.writers import Sink, policy_column
 
 PARTITION_FORMAT: Final = "Dask partition"

@@ -20,9 +20,10 @@ from policyengine.scan.columns import arange
 from policyengine.scan.gate import Gate
 from policyengine.scan.judge import Judge
 from policyengine.scan.parquet import from_arrow
+from policyengine.scan.policy_lines import POLICY
 from policyengine.scan.runner import Settings
 from policyengine.scan.tracing import Tracer
-from policyengine.scan.writers import POLICY, POLICY_TYPE, policy_column
+from policyengine.scan.writers import POLICY_TYPE, policy_column
 
 
 class PolicyColumn:

@@ -39,8 +39,9 @@ from policyengine.scan.formats import (
 from policyengine.scan.gate import Gate, OnUnknown
 from policyengine.scan.judge import Judge
 from policyengine.scan.prefetch import prefetched
+from policyengine.scan.report_model import FileCount, ScanReport
 from policyengine.scan.selfid import Signatures
-from policyengine.scan.summary import Context, FileCount, ScanReport, ShareLimit, Tally, report
+from policyengine.scan.summary import Context, ShareLimit, Tally, report
 from policyengine.scan.tracing import Tracer
 from policyengine.scan.writers import Sink
 

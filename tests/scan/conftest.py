@@ -13,7 +13,7 @@ import pytest
 
 from policyengine import api
 from policyengine.rules.ruleset import RuleSet
-from policyengine.scan.summary import ScanReport
+from policyengine.scan.report_model import ScanReport
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "shards" / "mixed.jsonl"
