@@ -14,11 +14,12 @@ from policyengine.evaluate.findings import CheckRun, PackStamp
 from policyengine.evaluate.impact import Change, compare, without_version
 from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.waivers import Waiver
-from policyengine.facts import VOCABULARY, FactError, Facts, Lineage, Value, describe_kind, plain
+from policyengine.facts import VOCABULARY, FactError, Facts, Value, describe_kind, plain
 from policyengine.ledger import audit, gate
 from policyengine.ledger.background import verify_chain_meanwhile
 from policyengine.ledger.store import Ledger
 from policyengine.ledger.verify import Verification
+from policyengine.lineage import Lineage
 from policyengine.rules.ruleset import RuleSet
 
 

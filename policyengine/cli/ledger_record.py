@@ -36,10 +36,10 @@ def _write(kind: str, fields: dict[str, Any], db: str, as_of: Any) -> None:
     import pydantic
 
     from policyengine.diagnostics import PolicyEngineError
-    from policyengine.facts import ArtifactKind
     from policyengine.ledger import entities
     from policyengine.ledger.store import derived_id
     from policyengine.ledger.validation import from_pydantic
+    from policyengine.lineage import ArtifactKind
 
     model = entities.MODEL_OF[ArtifactKind(kind)]
     fields = {k: v for k, v in fields.items() if v is not None and v != ()}

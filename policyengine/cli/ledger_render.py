@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from policyengine.facts import ArtifactRef, Edge, UpstreamSource
     from policyengine.ledger.chain import Link
     from policyengine.ledger.entities import Entity
     from policyengine.ledger.lineage import Graph
     from policyengine.ledger.store import OutputsBatch
+    from policyengine.lineage import ArtifactRef, Edge, UpstreamSource
 
 
 def describe(

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from policyengine.evaluate.decision import Decision, ObligationCheck, RuleOutcome
 from policyengine.evaluate.waivers import Waiver, WaiverCheck
-from policyengine.facts import ArtifactRef, Facts, Lineage, UpstreamSource
+from policyengine.facts import Facts
+from policyengine.lineage import ArtifactRef, Lineage, UpstreamSource
 from policyengine.rules.schema import Verdict
 
 VERDICT_ORDER: tuple[Verdict, ...] = (Verdict.VIOLATION, Verdict.NEEDS_REVIEW, Verdict.COMPLIANT)
@@ -63,7 +64,7 @@ class SourceGroup:
     ``decision`` is the decision with the waived rules taken out; ``raw`` the one before waivers.
     ``count`` is how many (source, path) pairs the group holds and ``records`` the records that
     reach the target from them, where every path records a count. ``sources`` lists every one of
-    them, or, decided from a grouped lineage, the first :data:`policyengine.facts.EXAMPLES` in
+    them, or, decided from a grouped lineage, the first :data:`policyengine.lineage.EXAMPLES` in
     lineage order.
     """
 

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from policyengine.evaluate.findings import VERDICT_ORDER, LineageDecision
-from policyengine.facts import ArtifactRef
+from policyengine.lineage import ArtifactRef
 from policyengine.rules.ruleset import RuleSet
 
 

@@ -1,7 +1,7 @@
 """The decision over a whole lineage: every upstream source, decided once per distinct facts.
 
 ``evaluate(ruleset, lineage, use, target, at, waivers)`` is pure: the ledger has already turned its
-rows into a :class:`policyengine.facts.Lineage`, the caller chose the day, and the waivers are
+rows into a :class:`policyengine.lineage.Lineage`, the caller chose the day, and the waivers are
 values. Obligations travel along every hop because each source is decided against the *target's*
 facts (a model two generations below Llama 3.1 outputs must still be named "Llama…").
 """
@@ -23,16 +23,8 @@ from policyengine.evaluate.findings import (
     SourceGroup,
 )
 from policyengine.evaluate.waivers import Waiver, WaiverCheck, WaiverStatus, screen
-from policyengine.facts import (
-    EXAMPLES,
-    Activity,
-    Facts,
-    Lineage,
-    Relation,
-    SourceBundle,
-    UpstreamSource,
-    Value,
-)
+from policyengine.facts import Activity, Facts, Value
+from policyengine.lineage import EXAMPLES, Lineage, Relation, SourceBundle, UpstreamSource
 from policyengine.rules.ruleset import RuleSet
 from policyengine.rules.schema import Effect, Verdict
 

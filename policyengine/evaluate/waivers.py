@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from policyengine.diagnostics import did_you_mean
-from policyengine.facts import ArtifactRef
+from policyengine.lineage import ArtifactRef
 
 
 class WaiverStatus(enum.Enum):

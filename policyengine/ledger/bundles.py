@@ -1,4 +1,4 @@
-"""Rows → a *grouped* :class:`policyengine.facts.Lineage`: sources counted, not listed.
+"""Rows → a *grouped* :class:`policyengine.lineage.Lineage`: sources counted, not listed.
 
 A model trained on 100,000 generations of 50 models has about 50 distinct decisions to make, yet a
 source-by-source lineage builds 100,000 sources with their paths. Here the database groups the
@@ -21,24 +21,23 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from policyengine.facts import (
-    EXAMPLES,
-    Activity,
-    ArtifactKind,
-    ArtifactRef,
-    Edge,
-    Facts,
-    Lineage,
-    Relation,
-    SourceBundle,
-    UpstreamSource,
-)
+from policyengine.facts import Activity, Facts
 from policyengine.ledger import lineage
 from policyengine.ledger.construct import edge as new_edge
 from policyengine.ledger.construct import ref as new_ref
 from policyengine.ledger.construct import source as new_source
 from policyengine.ledger.lineage import MEMBER_ID, Leaves
 from policyengine.ledger.snapshot import known_facts, root_of, target_facts, walked
+from policyengine.lineage import (
+    EXAMPLES,
+    ArtifactKind,
+    ArtifactRef,
+    Edge,
+    Lineage,
+    Relation,
+    SourceBundle,
+    UpstreamSource,
+)
 
 _ORDER = slice(0, 20)  # a member text's place in recorded order
 _RECORDS = slice(20, MEMBER_ID)  # its record count, or spaces

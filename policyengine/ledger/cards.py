@@ -18,10 +18,10 @@ import yaml
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError, Severity
-from policyengine.facts import ArtifactKind
 from policyengine.ledger import entities as e
 from policyengine.ledger.licenses import UNKNOWN_LICENSE, license_ref, resolve
 from policyengine.ledger.validation import from_pydantic
+from policyengine.lineage import ArtifactKind
 
 CardKind = Literal["model", "dataset"]
 

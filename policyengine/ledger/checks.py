@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from policyengine import codes
 from policyengine.diagnostics import Severity, did_you_mean
-from policyengine.facts import ArtifactKind
 from policyengine.ledger import entities as e
 from policyengine.ledger.licenses import is_valid
+from policyengine.lineage import ArtifactKind
 
 FieldPath = tuple[str | int, ...]
 

@@ -1,6 +1,6 @@
 """Fast constructors for the lineage values a snapshot makes by the hundred thousand.
 
-``facts.ArtifactRef``, ``Edge`` and ``UpstreamSource`` are frozen dataclasses with slots: their
+``lineage.ArtifactRef``, ``Edge`` and ``UpstreamSource`` are frozen dataclasses with slots: their
 generated ``__init__`` sets every field through ``object.__setattr__``, which is about half of the
 time it takes to build a 100,000-source lineage out of them. These functions make the very same
 objects (equal, hashable, printable alike) by setting each slot directly. They are correct only
@@ -14,15 +14,8 @@ import datetime as dt
 from dataclasses import fields
 from typing import Final
 
-from policyengine.facts import (
-    Activity,
-    ArtifactKind,
-    ArtifactRef,
-    Edge,
-    Facts,
-    Relation,
-    UpstreamSource,
-)
+from policyengine.facts import Activity, Facts
+from policyengine.lineage import ArtifactKind, ArtifactRef, Edge, Relation, UpstreamSource
 
 _FIELDS: Final = {
     ArtifactRef: ("kind", "id"),

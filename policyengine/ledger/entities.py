@@ -14,7 +14,8 @@ from typing import Annotated, Any, Final
 import pydantic
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from policyengine.facts import Activity, ArtifactKind, Channel, Release
+from policyengine.facts import Activity, Channel, Release
+from policyengine.lineage import ArtifactKind
 
 ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.@/+-]{0,199}$"
 """Ledger ids: letters, digits and ``_ . @ / + -`` (Hugging Face repo ids fit); no ``:``."""

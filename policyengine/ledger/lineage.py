@@ -19,9 +19,10 @@ from typing import Any, Final, Literal
 
 from sqlalchemy import Connection, text
 
-from policyengine.facts import Activity, ArtifactKind, ArtifactRef, Edge, Relation
+from policyengine.facts import Activity
 from policyengine.ledger.construct import edge as new_edge
 from policyengine.ledger.construct import ref as new_ref
+from policyengine.lineage import ArtifactKind, ArtifactRef, Edge, Relation
 
 Direction = Literal["upstream", "downstream"]
 

@@ -17,10 +17,10 @@ from sqlalchemy import Connection, text
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location
-from policyengine.facts import ArtifactKind
 from policyengine.ledger import checks
 from policyengine.ledger import entities as e
 from policyengine.ledger.checks import FieldPath, Problem
+from policyengine.lineage import ArtifactKind
 
 Locate = Callable[[int, FieldPath], Location]
 """Maps (index of the entity in the batch, field path inside it) to a position."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Final
 
-from policyengine.facts import Activity, ArtifactKind, Relation
+from policyengine.facts import Activity
 from policyengine.ledger import entities as e
 from policyengine.ledger.chain import Link
 from policyengine.ledger.models import (
@@ -28,6 +28,7 @@ from policyengine.ledger.models import (
     UseRow,
     WaiverRow,
 )
+from policyengine.lineage import ArtifactKind, Relation
 
 Rows = dict[type[Base], list[dict[str, Any]]]
 

@@ -1,4 +1,4 @@
-"""Rows → :class:`policyengine.facts.Lineage`: the only place ledger rows become facts.
+"""Rows → :class:`policyengine.lineage.Lineage`: the only place ledger rows become facts.
 
 A source is any node with nothing upstream of it: a generation, an external source, a model of a
 third party, a dataset or run recorded without inputs. A node with unrecorded origins is still a
@@ -15,20 +15,12 @@ from sqlalchemy import Connection, select
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
-from policyengine.facts import (
-    ArtifactKind,
-    ArtifactRef,
-    Edge,
-    Facts,
-    Lineage,
-    Relation,
-    UpstreamSource,
-    Value,
-)
+from policyengine.facts import Facts, Value
 from policyengine.ledger import lineage
 from policyengine.ledger.construct import source as new_source
 from policyengine.ledger.licenses import UNKNOWN_LICENSE
 from policyengine.ledger.models import DatasetRow, ModelRow
+from policyengine.lineage import ArtifactKind, ArtifactRef, Edge, Lineage, Relation, UpstreamSource
 
 _SOURCE_FACTS = {
     "provider": "source.provider",

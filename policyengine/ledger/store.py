@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine, insert, select, text
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
-from policyengine.facts import ArtifactKind, ArtifactRef, Lineage
 from policyengine.ledger import bundles, chain, fingerprints, plan, snapshot
 from policyengine.ledger import entities as e
 from policyengine.ledger import lineage as queries
@@ -29,6 +28,7 @@ from policyengine.ledger.lineage import Direction, Graph
 from policyengine.ledger.models import OutputsRow
 from policyengine.ledger.project import OUTPUTS, project
 from policyengine.ledger.validation import from_pydantic
+from policyengine.lineage import ArtifactKind, ArtifactRef, Lineage
 
 T = TypeVar("T", bound=e.Entity)
 

@@ -16,7 +16,8 @@ from policyengine.evaluate.engine import check_obligations
 from policyengine.evaluate.findings import VERDICT_ORDER, CheckRun, SourceGroup
 from policyengine.evaluate.findings import Finding as Found
 from policyengine.evaluate.waivers import WaiverCheck
-from policyengine.facts import UNKNOWN, VOCABULARY, Facts, FactValue, Relation, UpstreamSource
+from policyengine.facts import UNKNOWN, VOCABULARY, Facts, FactValue
+from policyengine.lineage import Relation, UpstreamSource
 from policyengine.report import view, wording
 from policyengine.rules.operators import Truth
 from policyengine.rules.ruleset import RuleSet

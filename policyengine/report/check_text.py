@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from policyengine.evaluate.decision import Decision, ObligationStatus, RuleOutcome
 from policyengine.evaluate.findings import CheckRun, Finding, SourceGroup
 from policyengine.evaluate.waivers import WaiverCheck
-from policyengine.facts import EXAMPLES, UNKNOWN, Facts, UpstreamSource
+from policyengine.facts import UNKNOWN, Facts
+from policyengine.lineage import EXAMPLES, UpstreamSource
 from policyengine.rules.operators import Truth
 from policyengine.rules.schema import Verdict
 

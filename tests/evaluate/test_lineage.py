@@ -14,16 +14,8 @@ from policyengine.evaluate import lineage as lineage_module
 from policyengine.evaluate.findings import FindingKind, LineageDecision
 from policyengine.evaluate.lineage import evaluate
 from policyengine.evaluate.waivers import Waiver, WaiverStatus
-from policyengine.facts import (
-    Activity,
-    ArtifactKind,
-    ArtifactRef,
-    Edge,
-    Facts,
-    Lineage,
-    Relation,
-    UpstreamSource,
-)
+from policyengine.facts import Activity, Facts
+from policyengine.lineage import ArtifactKind, ArtifactRef, Edge, Lineage, Relation, UpstreamSource
 from policyengine.rules.ruleset import RuleSet
 from policyengine.rules.schema import Verdict
 

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from policyengine.cli.main import cli
 from policyengine.diagnostics import PolicyEngineError
-from policyengine.facts import ArtifactKind, Relation, UpstreamSource
 from policyengine.ledger.manifest import Imported, import_manifest
 from policyengine.ledger.store import Ledger
 from policyengine.ledger.verify import verify
+from policyengine.lineage import ArtifactKind, Relation, UpstreamSource
 from policyengine.rules.source import parse
 
 from .helpers import AT, EXAMPLES

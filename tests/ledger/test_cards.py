@@ -7,10 +7,10 @@ import textwrap
 import pytest
 
 from policyengine.diagnostics import PolicyEngineError
-from policyengine.facts import ArtifactKind
 from policyengine.ledger import entities as e
 from policyengine.ledger.cards import front_matter, read_card
 from policyengine.ledger.store import Ledger
+from policyengine.lineage import ArtifactKind
 
 from .helpers import AT, MODEL
 

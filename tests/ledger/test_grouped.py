@@ -18,10 +18,10 @@ import yaml
 
 from policyengine import api
 from policyengine.evaluate.findings import CheckRun
-from policyengine.facts import EXAMPLES
 from policyengine.ledger import entities as e
 from policyengine.ledger.manifest import import_manifest
 from policyengine.ledger.store import Ledger
+from policyengine.lineage import EXAMPLES
 from policyengine.report.check_text import text
 from policyengine.report.github import workflow_commands
 from policyengine.report.sarif import sarif

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import Engine, event
 
 from policyengine.diagnostics import PolicyEngineError
-from policyengine.facts import UNKNOWN, Activity, ArtifactKind, Relation
+from policyengine.facts import UNKNOWN, Activity
 from policyengine.ledger.store import Ledger
+from policyengine.lineage import ArtifactKind, Relation
 
 from .helpers import AT, MODEL
 
@@ -205,8 +206,9 @@ def test_fast_constructors_make_the_same_values_as_the_classes() -> None:
     """construct.ref/edge/source give objects equal to (and printed like) the dataclasses' own."""
     import datetime as dt
 
-    from policyengine.facts import ArtifactRef, Edge, Facts, UpstreamSource
+    from policyengine.facts import Facts
     from policyengine.ledger import construct
+    from policyengine.lineage import ArtifactRef, Edge, UpstreamSource
 
     gen = ArtifactRef(ArtifactKind.GENERATION, "g")
     data = ArtifactRef(ArtifactKind.DATASET, "d")

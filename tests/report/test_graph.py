@@ -10,16 +10,8 @@ import pytest
 
 from policyengine.evaluate.findings import CheckRun
 from policyengine.evaluate.lineage import evaluate
-from policyengine.facts import (
-    Activity,
-    ArtifactKind,
-    ArtifactRef,
-    Edge,
-    Facts,
-    Lineage,
-    Relation,
-    UpstreamSource,
-)
+from policyengine.facts import Activity, Facts
+from policyengine.lineage import ArtifactKind, ArtifactRef, Edge, Lineage, Relation, UpstreamSource
 from policyengine.report import graph, view
 from policyengine.report.build import build
 from policyengine.rules.ruleset import RuleSet

@@ -159,7 +159,7 @@ def test_every_view_model_field_is_documented() -> None:
 def test_a_lineage_with_no_sources_says_so(demo_run: CheckRun, rules: RuleSet) -> None:
     """An empty lineage reports its gap as a finding about the whole lineage."""
     from policyengine.evaluate.lineage import evaluate
-    from policyengine.facts import Lineage
+    from policyengine.lineage import Lineage
 
     empty = Lineage(demo_run.lineage.target, demo_run.lineage.facts)
     decision = evaluate(rules, empty, "distillation", at=AS_OF)
