@@ -30,6 +30,7 @@ from sqlalchemy import text
 
 from policyengine import api
 from policyengine.evaluate.lineage import evaluate
+from policyengine.facts import Release
 from policyengine.ledger import db, schema
 from policyengine.ledger import entities as e
 from policyengine.ledger.store import Ledger
@@ -79,7 +80,7 @@ def build(ledger: Ledger, generations: int) -> str:
             id="model",
             name="Acme-Distilled",
             run="run",
-            release=e.Release.OPEN_WEIGHTS,
+            release=Release.OPEN_WEIGHTS,
             competes_with=["openai", "anthropic", "google"],
         ),
         recorded_at=AT,

@@ -255,18 +255,39 @@ static int number(Walk *w) {
 
 enum Kind { STRING, NUL, OTHER };
 
+/* Past an opening bracket: 1 when ``close`` follows at once (and is passed), else 0. */
+static int opened(Walk *w, unsigned char close) {
+    w->p++;
+    space(w);
+    if (w->p < w->end && *w->p == close) {
+        w->p++;
+        return 1;
+    }
+    return 0;
+}
+
+/* After a member or element: 1 when a comma says another follows, 0 when ``close`` ends the
+ * object or array (both passed), -1 for anything else. */
+static int next_item(Walk *w, unsigned char close) {
+    space(w);
+    if (w->p >= w->end) return -1;
+    if (*w->p == ',') {
+        w->p++;
+        space(w);
+        return 1;
+    }
+    if (*w->p != close) return -1;
+    w->p++;
+    return 0;
+}
+
 static int value(Walk *w, uint32_t within, int depth, int64_t *extra, enum Kind *kind,
                  const unsigned char **start, Py_ssize_t *length, int *escaped);
 
 /* At '{': the members, where ``within`` are the paths whose first ``depth`` keys led here. */
 static int object(Walk *w, uint32_t within, int depth) {
     if (depth >= MAX_DEPTH) return -1;
-    w->p++;
-    space(w);
-    if (w->p < w->end && *w->p == '}') {
-        w->p++;
-        return 0;
-    }
+    if (opened(w, '}')) return 0;
     for (;;) {
         if (w->p >= w->end || *w->p != '"') return -1;
         const unsigned char *key;
@@ -316,43 +337,22 @@ static int object(Walk *w, uint32_t within, int depth) {
                 return -1; /* a value of another kind than text: the parser says which */
             } /* a text of another kind is no text, as the parser reads it */
         }
-        space(w);
-        if (w->p >= w->end) return -1;
-        if (*w->p == ',') {
-            w->p++;
-            space(w);
-            continue;
-        }
-        if (*w->p != '}') return -1;
-        w->p++;
-        return 0;
+        int more = next_item(w, '}');
+        if (more <= 0) return more;
     }
 }
 
 static int array(Walk *w, int depth) {
     if (depth >= MAX_DEPTH) return -1;
-    w->p++;
-    space(w);
-    if (w->p < w->end && *w->p == ']') {
-        w->p++;
-        return 0;
-    }
+    if (opened(w, ']')) return 0;
     for (;;) {
         enum Kind kind;
         const unsigned char *start;
         Py_ssize_t length;
         int escaped;
         if (value(w, 0, depth + 1, NULL, &kind, &start, &length, &escaped) < 0) return -1;
-        space(w);
-        if (w->p >= w->end) return -1;
-        if (*w->p == ',') {
-            w->p++;
-            space(w);
-            continue;
-        }
-        if (*w->p != ']') return -1;
-        w->p++;
-        return 0;
+        int more = next_item(w, ']');
+        if (more <= 0) return more;
     }
 }
 

@@ -196,8 +196,8 @@ def _fast(data: bytes | bytearray, options: pj.ParseOptions, expected: int) -> p
             read_options=pj.ReadOptions(use_threads=True, block_size=1 << 20),
             parse_options=options,
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. an object where text belongs
+        return None  # the line-by-line parse says which line and why
     return table if table.num_rows == expected else None
 
 

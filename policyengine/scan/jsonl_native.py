@@ -27,8 +27,8 @@ try:
 except ImportError:  # installed without a C compiler
     walker = None  # type: ignore[assignment]
 
-_READ: Final = 0
-_ODD: Final = b"\x01"
+# A line's status, as the walker writes it: 0 read, 1 left to the parsers, 2 blank.
+_ODD: Final = 1
 _BLANK: Final = 2
 
 
