@@ -8,8 +8,6 @@ reports every problem; the rule set is built only when there are none.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
-import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -19,6 +17,7 @@ from typing import Final
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from policyengine.facts import VOCABULARY, FactError, Facts, Value, coerce
+from policyengine.rules.catalog_overlap import FOREVER, in_force_span, overlap, spans_meet
 from policyengine.rules.predicates import compile_condition
 from policyengine.rules.ruleset import CompiledEntry, CompiledRule, Pack, PackTest, RuleSet
 from policyengine.rules.schema import (
@@ -33,7 +32,6 @@ from policyengine.rules.schema import (
 from policyengine.rules.source import Path, Source
 
 _GLOB: Final = re.compile(r"^[A-Za-z0-9._:/*?\[\]!-]+$")
-_FOREVER: Final = dt.date.max
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +135,7 @@ def _overlapping_versions(ctx: _Context) -> None:
     # Skips windows that _date_windows already reported as inverted.
     for unit, i, document in ctx.documents_():
         spans = sorted(
-            (v.effective_from, v.effective_until or _FOREVER, j, v.version)
+            (v.effective_from, v.effective_until or FOREVER, j, v.version)
             for j, v in enumerate(document.versions)
             if v.effective_until is None or v.effective_until >= v.effective_from
         )
@@ -213,7 +211,7 @@ def _catalog_conflicts(ctx: _Context) -> None:
     for a in range(len(ctx.entries)):
         for b in range(a + 1, len(ctx.entries)):
             first, second = ctx.entries[a].entry, ctx.entries[b].entry
-            if _overlap(first, second, ctx.documents) and first.precedence == second.precedence:
+            if overlap(first, second, ctx.documents) and first.precedence == second.precedence:
                 unit, i = placed[b]
                 ctx.report(
                     unit,
@@ -230,13 +228,13 @@ def _licence_catalog(ctx: _Context) -> None:
     # Relies on _document_references (known documents) for the date spans it compares.
     first: dict[str, tuple[int | None, str, tuple[dt.date, dt.date] | None]] = {}
     for unit, i, entry in ctx.licenses_():
-        span = _span(entry, ctx.documents)
+        span = in_force_span(entry, ctx.documents)
         ctx.licenses.append(entry)
         for j, licence in enumerate(entry.licenses):
             key = licence.lower()
             if key in first:
                 precedence, where, other = first[key]
-                if precedence == entry.precedence and _spans_meet(span, other):
+                if precedence == entry.precedence and spans_meet(span, other):
                     ctx.report(
                         unit,
                         codes.CATALOG_CONFLICT,
@@ -246,58 +244,6 @@ def _licence_catalog(ctx: _Context) -> None:
                     )
                 continue
             first[key] = (entry.precedence, str(unit.source.locate(("catalog", i))), span)
-
-
-def _spans_meet(a: tuple[dt.date, dt.date] | None, b: tuple[dt.date, dt.date] | None) -> bool:
-    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
-
-
-def _overlap(a: CatalogEntry, b: CatalogEntry, documents: dict[str, Document]) -> bool:
-    if a.provider != b.provider or a.agreement != b.agreement:
-        return False
-    if not set(a.channels) & set(b.channels):
-        return False
-    if not any(_globs_overlap(p, q) for p in a.models for q in b.models):
-        return False
-    span_a, span_b = _span(a, documents), _span(b, documents)
-    return (
-        span_a is not None
-        and span_b is not None
-        and span_a[0] <= span_b[1]
-        and span_b[0] <= span_a[1]
-    )
-
-
-def _globs_overlap(p: str, q: str) -> bool:
-    """Whether two globs can match one model id; exact for globs that differ only in a tail."""
-    p, q = p.lower(), q.lower()
-    # A glob matches only strings that start with its literal head (the text before its first
-    # wildcard), and a wildcard in one glob's text never matches a literal character of the
-    # other's head; so unless one head starts the other they cannot meet. Checking that first
-    # spares compiling every glob of every pack into a regex on each load.
-    head_p, head_q = _head(p), _head(q)
-    if not (head_p.startswith(head_q) or head_q.startswith(head_p)):
-        return False
-    return fnmatch.fnmatchcase(p, q) or fnmatch.fnmatchcase(q, p)
-
-
-@functools.cache
-def _head(glob: str) -> str:
-    """The literal text of ``glob`` before its first wildcard."""
-    cut = min((i for i in (glob.find(c) for c in "*?[") if i >= 0), default=len(glob))
-    return glob[:cut]
-
-
-def _span(
-    entry: CatalogEntry | LicenseEntry, documents: dict[str, Document]
-) -> tuple[dt.date, dt.date] | None:
-    versions = [v for d in entry.documents if d in documents for v in documents[d].versions]
-    if not versions:
-        return None
-    return (
-        min(v.effective_from for v in versions),
-        max(v.effective_until or _FOREVER for v in versions),
-    )
 
 
 def _duplicate_rules(ctx: _Context) -> None:
