@@ -1,7 +1,9 @@
 """One outcome per distinct provenance tuple: decided by the rules, or a problem the gate names.
 
-A batch of a million records holds a few hundred distinct tuples; each is decided once here and the
-outcome is mapped back onto the records by the caller. Records whose provenance is missing, unknown
+A batch of a million records holds a few hundred distinct tuples; each gets its outcome once here and
+the outcome is mapped back onto the records by the caller. The tuples differ mostly by day, and the
+rules tell days apart only at a few boundaries (:mod:`policyengine.rules.day_classes`), so the rules
+decide once per tuple without its day and class of days. Records whose provenance is missing, unknown
 to the rules or ambiguous take the ``on_unknown`` outcome (review unless asked otherwise); records
 that cannot be read, or whose provenance does not fit the vocabulary, are always blocked. With
 self-identification on, a record whose text names another provider's model than its provenance
@@ -21,6 +23,7 @@ from policyengine import codes
 from policyengine.evaluate.decision import Decision, ObligationStatus
 from policyengine.evaluate.engine import HUMAN, decide
 from policyengine.facts import FactError, Facts, Value
+from policyengine.rules.day_classes import DayClasses, catalog_documents, day_classes
 from policyengine.rules.operators import Truth
 from policyengine.rules.ruleset import RuleSet
 from policyengine.scan.fields import FACT_OF, PROVENANCE
@@ -33,6 +36,13 @@ GENERATION: Final = len(PROVENANCE)
 PROBLEM: Final = GENERATION + 1
 CLAIM: Final = GENERATION + 2
 """Positions in a :data:`Key` after the provenance fields."""
+
+DAY: Final = PROVENANCE.index("generated_at")
+"""The position of the day in a :data:`Key`."""
+
+Scope: TypeAlias = tuple[str, str | None]
+"""A source's provider and licence: they name every document that can govern it, and so the
+days that can change its decision."""
 
 INVALID: Final = "invalid"
 """The verdict of a record that cannot be read or whose provenance does not fit the vocabulary."""
@@ -115,6 +125,9 @@ class Gate:
         self._providers = frozenset(e.entry.provider for e in ruleset.catalog)
         self._outcomes: dict[Key, Outcome] = {}
         self._known: dict[tuple[str, str | None], Outcome | None] = {}
+        # Walked when the first day of a scope reaches the rules.
+        self._classes: dict[Scope, DayClasses] = {}
+        self._by_class: dict[tuple[Key, int | None], Outcome] = {}
 
     def outcome(self, key: Key) -> Outcome:
         """The outcome for one provenance tuple (decided on first sight)."""
@@ -152,12 +165,42 @@ class Gate:
                 f"the text identifies a model of `{claim}`, but the record declares provider "
                 f"`{provider}`",
             )
-        if claim is not None:
-            return self._attributed(claim, facts)
-        if provider != HUMAN:
+        if claim is None and provider != HUMAN:
             unknown = self._unknown(provider, model)
             if unknown is not None:
                 return unknown
+        return self._ruled(key, facts, claim, (provider, values["license"]))
+
+    def _ruled(self, key: Key, facts: Facts, claim: str | None, scope: Scope) -> Outcome:
+        """The rules' outcome, shared by the days of the day's class (the tuple otherwise the same).
+
+        An outcome whose texts name its day (no terms in force on it) would be wrong for the other
+        days of its class, so such days are decided one by one.
+        """
+        day = facts.known.get("source.generated_at")
+        kin = (key[:DAY] + key[DAY + 1 :], self._class_of(day, scope))
+        found = self._by_class.get(kin)
+        if found is not None:
+            return found
+        outcome = self._plain(facts) if claim is None else self._attributed(claim, facts)
+        named = str(day)
+        if day is None or (named not in outcome.reason and named not in outcome.detail):
+            self._by_class[kin] = outcome
+        return outcome
+
+    def _class_of(self, day: Value | None, scope: Scope) -> int | None:
+        """The class of ``day`` among the days of the documents that can govern a source of the
+        ``scope``'s provider and licence; None for an unknown day."""
+        if not isinstance(day, dt.date):
+            return None
+        classes = self._classes.get(scope)
+        if classes is None:
+            documents = catalog_documents(self.ruleset, *scope)
+            classes = self._classes[scope] = day_classes(self.ruleset, documents)
+        return classes.class_of(day)
+
+    def _plain(self, facts: Facts) -> Outcome:
+        """A record decided by the rules on the provenance it declares."""
         decision = decide(self.ruleset, Facts({**self._base, **facts.known}))
         return Outcome(
             decision.verdict.value,
