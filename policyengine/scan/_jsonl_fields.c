@@ -13,11 +13,14 @@
  *   block  bytes-like, whole lines, ending with a newline
  *   paths  tuple of tuples of bytes: the keys leading to each wanted value (at most MAX_PATHS)
  *   text   the index in paths of the text, whose characters are counted (-1: none)
- *   want   tuple of bools: copy the values of paths[i] (False: only whether each line has one)
+ *   want   tuple, one per path: False (only whether each line has a value), True (copy the
+ *          values), or a list of bytes, the values met so far: the values are dictionary-encoded
+ *          against it, and the values never met before are appended to it in order of first sight
  * returns
  *   starts  bytes, int64 x (lines + 1): where each line starts; the last is len(block)
  *   status  bytes, one per line: 0 read, 1 ODD, 2 blank
- *   fields  list, one per path: (validity bitmap, int32 offsets or None, UTF-8 values or None)
+ *   fields  list, one per path: (validity bitmap, int32 offsets or None, UTF-8 values or None),
+ *           or for a dictionary-encoded path (validity bitmap, int32 index into the list, None)
  *   chars   bytes, int64 per line: code points of the text value (0 without one), or None
  */
 #define PY_SSIZE_T_CLEAN
@@ -446,6 +449,147 @@ static int walk(const unsigned char *block, Py_ssize_t size, const Paths *paths,
     return 0;
 }
 
+/* ---- dictionaries ----------------------------------------------------------------------------- */
+
+/* Provenance repeats: a block of thousands of records holds a few dozen distinct providers, models
+ * and days. Encoding them here, where the bytes are at hand and without the GIL, spares the caller
+ * hashing every record's strings again. The values a file met in earlier blocks come first, so a
+ * value keeps its index from block to block. */
+
+typedef struct {
+    const unsigned char *p;
+    Py_ssize_t n;
+    uint64_t hash;
+} Entry;
+
+typedef struct {
+    PyObject *known;   /* a tuple of the values met before (bytes), held while they are read */
+    Entry *entries;    /* the known values, then the new ones in order of first sight */
+    Py_ssize_t count;
+    int32_t *slots;    /* open addressing: an entry's index + 1, 0 where empty */
+    size_t mask;
+    int32_t *index;    /* per line */
+    unsigned char *scratch, **owned; /* unescaped values; copies of the new ones among them */
+    Py_ssize_t scratch_size, owned_count;
+} Dictionary;
+
+static uint64_t hash_bytes(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    for (; n > 0; p += 8, n -= 8) {
+        uint64_t x = 0;
+        memcpy(&x, p, n < 8 ? (size_t)n : 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    return h ^ (h >> 29);
+}
+
+/* The slot of the value p[:n] with hash h: where it is, or the empty one where it would go. */
+static size_t slot(const Dictionary *d, const unsigned char *p, Py_ssize_t n, uint64_t h) {
+    for (size_t i = h & d->mask;; i = (i + 1) & d->mask) {
+        int32_t at = d->slots[i];
+        if (at == 0) return i;
+        const Entry *e = &d->entries[at - 1];
+        if (e->hash == h && e->n == n && memcmp(e->p, p, (size_t)n) == 0) return i;
+    }
+}
+
+static void dictionary_free(Dictionary *d) {
+    for (Py_ssize_t i = 0; i < d->owned_count; i++) free(d->owned[i]);
+    free(d->owned);
+    free(d->scratch);
+    free(d->entries);
+    free(d->slots);
+    free(d->index);
+    Py_CLEAR(d->known);
+}
+
+/* Room for ``lines`` new values besides those of ``values`` (a list of bytes); with the GIL. */
+static int dictionary_open(Dictionary *d, PyObject *values, Py_ssize_t lines) {
+    d->known = PySequence_Tuple(values);
+    if (d->known == NULL) return -1;
+    Py_ssize_t known = PyTuple_GET_SIZE(d->known), most = known + lines;
+    size_t capacity = 16;
+    while (capacity < 2 * (size_t)most) capacity *= 2;
+    d->entries = malloc(sizeof(Entry) * (size_t)(most ? most : 1));
+    d->slots = calloc(capacity, sizeof(int32_t));
+    d->index = malloc(sizeof(int32_t) * (size_t)(lines ? lines : 1));
+    d->owned = malloc(sizeof(unsigned char *) * (size_t)(lines ? lines : 1));
+    if (!d->entries || !d->slots || !d->index || !d->owned) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    d->mask = capacity - 1;
+    for (Py_ssize_t i = 0; i < known; i++) {
+        PyObject *value = PyTuple_GET_ITEM(d->known, i);
+        if (!PyBytes_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "want: a list of the bytes values met so far");
+            return -1;
+        }
+        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(value);
+        Py_ssize_t n = PyBytes_GET_SIZE(value);
+        uint64_t h = hash_bytes(p, n);
+        size_t at = slot(d, p, n, h);
+        d->entries[d->count++] = (Entry){p, n, h}; /* indices stay the list's positions */
+        if (d->slots[at] == 0) d->slots[at] = (int32_t)d->count; /* a repeat: the first is found */
+    }
+    return 0;
+}
+
+/* Each line's index of its value of path k (without the GIL). A value with a lone surrogate
+ * escape has no UTF-8 form: its line becomes ODD, as when the value is copied. */
+static int encode(Dictionary *d, const unsigned char *block, const Span *spans, int paths, int k,
+                  unsigned char *state, Py_ssize_t lines) {
+    for (Py_ssize_t i = 0; i < lines; i++) {
+        const Span *s = &spans[i * paths + k];
+        d->index[i] = 0;
+        if (state[i] != READ || s->length < 0) continue;
+        const unsigned char *p = block + s->start;
+        Py_ssize_t n = s->length;
+        if (s->escaped) {
+            if (n > d->scratch_size) {
+                free(d->scratch);
+                d->scratch = malloc((size_t)n);
+                if (d->scratch == NULL) return -1;
+                d->scratch_size = n;
+            }
+            n = unescape(p, n, d->scratch);
+            if (n < 0) {
+                state[i] = ODD;
+                continue;
+            }
+            p = d->scratch;
+        }
+        uint64_t h = hash_bytes(p, n);
+        size_t at = slot(d, p, n, h);
+        if (d->slots[at] == 0) {
+            if (p == d->scratch) { /* the scratch is reused: keep a copy */
+                unsigned char *copy = malloc((size_t)(n ? n : 1));
+                if (copy == NULL) return -1;
+                memcpy(copy, p, (size_t)n);
+                p = d->owned[d->owned_count++] = copy;
+            }
+            d->entries[d->count] = (Entry){p, n, h};
+            d->slots[at] = (int32_t)++d->count;
+        }
+        d->index[i] = d->slots[at] - 1;
+    }
+    return 0;
+}
+
+/* Append the values first met in this block to ``values`` (with the GIL). */
+static int dictionary_extend(const Dictionary *d, PyObject *values) {
+    for (Py_ssize_t i = PyTuple_GET_SIZE(d->known); i < d->count; i++) {
+        PyObject *value = PyBytes_FromStringAndSize((const char *)d->entries[i].p, d->entries[i].n);
+        if (value == NULL || PyList_Append(values, value) < 0) {
+            Py_XDECREF(value);
+            return -1;
+        }
+        Py_DECREF(value);
+    }
+    return 0;
+}
+
 /* ---- the module ------------------------------------------------------------------------------- */
 
 static int read_paths(PyObject *paths, Paths *out) {
@@ -485,12 +629,22 @@ static PyObject *extract(PyObject *module, PyObject *args) {
     Found found = {0};
     Paths paths;
     int want[MAX_PATHS] = {0};
+    PyObject *lists[MAX_PATHS] = {0}; /* borrowed: the values met so far, per encoded path */
+    Dictionary dicts[MAX_PATHS];
+    memset(dicts, 0, sizeof dicts);
     if (read_paths(paths_arg, &paths) < 0) goto done;
     if (PyTuple_GET_SIZE(want_arg) != paths.count || text >= paths.count) {
         PyErr_SetString(PyExc_ValueError, "want: one flag per path; text: an index of paths or -1");
         goto done;
     }
-    for (int i = 0; i < paths.count; i++) want[i] = PyObject_IsTrue(PyTuple_GET_ITEM(want_arg, i));
+    for (int i = 0; i < paths.count; i++) {
+        PyObject *flag = PyTuple_GET_ITEM(want_arg, i);
+        if (PyList_Check(flag)) {
+            lists[i] = flag;
+        } else if ((want[i] = PyObject_IsTrue(flag)) < 0) {
+            goto done;
+        }
+    }
     const unsigned char *block = view.buf;
     Py_ssize_t size = view.len;
     if (size > INT32_MAX) {
@@ -508,6 +662,16 @@ static PyObject *extract(PyObject *module, PyObject *args) {
     Py_ssize_t lines = found.lines;
     Span *spans = found.spans;
     unsigned char *state = found.status;
+    for (int k = 0; k < paths.count; k++)
+        if (lists[k] && dictionary_open(&dicts[k], lists[k], lines) < 0) goto done;
+    Py_BEGIN_ALLOW_THREADS
+    for (int k = 0; k < paths.count && !failed; k++)
+        if (lists[k]) failed = encode(&dicts[k], block, spans, paths.count, k, state, lines);
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
     starts = PyBytes_FromStringAndSize((const char *)found.starts, (lines + 1) * 8);
     chars = text >= 0 ? PyBytes_FromStringAndSize((const char *)found.chars, lines * 8)
                       : Py_NewRef(Py_None);
@@ -528,7 +692,16 @@ static PyObject *extract(PyObject *module, PyObject *args) {
             }
         }
         PyObject *offsets = Py_NewRef(Py_None), *values = Py_NewRef(Py_None);
-        if (want[k]) {
+        if (lists[k]) {
+            Py_DECREF(offsets);
+            offsets = PyBytes_FromStringAndSize((const char *)dicts[k].index, lines * 4);
+            if (!offsets || dictionary_extend(&dicts[k], lists[k]) < 0) {
+                Py_XDECREF(offsets);
+                Py_DECREF(values);
+                Py_DECREF(valid);
+                goto done;
+            }
+        } else if (want[k]) {
             Py_DECREF(offsets);
             Py_DECREF(values);
             offsets = PyBytes_FromStringAndSize(NULL, (lines + 1) * 4);
@@ -572,6 +745,7 @@ static PyObject *extract(PyObject *module, PyObject *args) {
     if (!status) goto done;
     result = Py_BuildValue("(OOOO)", starts, status, fields, chars);
 done:
+    for (int k = 0; k < MAX_PATHS; k++) dictionary_free(&dicts[k]);
     free(found.starts);
     free(found.chars);
     free(found.status);

@@ -2,5 +2,5 @@ def extract(
     block: bytes | bytearray,
     paths: tuple[tuple[bytes, ...], ...],
     text: int,
-    want: tuple[bool, ...],
+    want: tuple[bool | list[bytes], ...],
 ) -> tuple[bytes, bytes, list[tuple[bytes, bytes | None, bytes | None]], bytes | None]: ...

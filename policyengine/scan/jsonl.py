@@ -27,7 +27,7 @@ from policyengine.scan import columns
 from policyengine.scan.batch import Batch
 from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, absent, dotted
 from policyengine.scan.formats import Format, open_input, unreadable
-from policyengine.scan.jsonl_native import Plan, read_block
+from policyengine.scan.jsonl_native import Plan, Seen, read_block
 
 BLOCK: Final = 8 << 20
 """Bytes read at a time; a block holds whole lines, so a longer line makes a longer block."""
@@ -57,10 +57,11 @@ def read(
     line = 1
     unseen = {name: fields.path(name) for name in sorted(fields.explicit)}
     records = 0
+    values = Seen()
     with open_input(path, fmt) as (stream, raw):
         seen = 0
         for data in _blocks(stream, path, block):
-            walked = read_block(data, line, plan) if plan is not None else None
+            walked = read_block(data, line, plan, values) if plan is not None else None
             if walked is None:
                 batch, count = parse_block(data, line, fields, options)
                 held = None

@@ -55,16 +55,50 @@ class Plan:
 
 TEXT: Final = FIELDS.index("text")
 
+LIMIT: Final = 4096
+"""Distinct values of one field a file's dictionary holds; past them the next block starts afresh
+(values that differ in every record, such as timestamps, would make each block's dictionary as long
+as the file so far)."""
+
+
+class Seen:
+    """The provenance values one file's blocks have met, per field: the walker encodes each block's
+    values against them, so a value keeps its index from block to block and the judge maps a
+    block's dictionary to its ids once, not once a block."""
+
+    def __init__(self) -> None:
+        self._values: list[list[bytes]] = [[] for _ in PROVENANCE]
+        self._arrays: list[pa.Array] = [pa.array([], pa.string()) for _ in PROVENANCE]
+
+    def lists(self) -> list[list[bytes]]:
+        """The values met so far per provenance field, for the walker to extend."""
+        for i, values in enumerate(self._values):
+            if len(values) > LIMIT:
+                self._values[i], self._arrays[i] = [], pa.array([], pa.string())
+        return self._values
+
+    def dictionary(self, index: int) -> pa.Array:
+        """Provenance field ``index``'s values as a string array (the same object until one is
+        added, so the judge knows it)."""
+        values, found = self._values[index], self._arrays[index]
+        if len(found) != len(values):
+            found = self._arrays[index] = pa.array([v.decode() for v in values], pa.string())
+        return found
+
 
 def read_block(
-    data: bytes | bytearray, first_line: int, plan: Plan
+    data: bytes | bytearray, first_line: int, plan: Plan, seen: Seen | None = None
 ) -> tuple[Batch, int, list[bool]] | None:
     """The batch of one block, the number of lines it spans, and for each field whether some record
-    holds a value for it; None when the parsers must read the block."""
+    holds a value for it; None when the parsers must read the block. With ``seen`` (kept from block
+    to block of a file), the provenance columns come dictionary-encoded against it."""
     assert walker is not None
     if not _utf8(data):
         return None
-    starts, status, found, chars = walker.extract(data, plan.paths, TEXT, plan.want)
+    want: tuple[bool | list[bytes], ...] = plan.want
+    if seen is not None:
+        want = (*seen.lists(), *plan.want[len(PROVENANCE) :])
+    starts, status, found, chars = walker.extract(data, plan.paths, TEXT, want)
     if _ODD in status:
         return None
     count = len(status)
@@ -72,16 +106,21 @@ def read_block(
     lines = pa.Array.from_buffers(pa.large_binary(), count, [None, pa.py_buffer(starts), block])
     values = {}
     held = []
-    for name, (valid, offsets, strings) in zip(FIELDS, found, strict=True):
-        values[name] = (
-            pa.nulls(count, pa.string())
-            if offsets is None or strings is None
-            else pa.Array.from_buffers(
+    for index, (name, (valid, offsets, strings)) in enumerate(zip(FIELDS, found, strict=True)):
+        if seen is not None and index < len(PROVENANCE):
+            assert offsets is not None
+            codes = pa.Array.from_buffers(
+                pa.int32(), count, [pa.py_buffer(valid), pa.py_buffer(offsets)]
+            )
+            values[name] = pa.DictionaryArray.from_arrays(codes, seen.dictionary(index))
+        elif offsets is None or strings is None:
+            values[name] = pa.nulls(count, pa.string())
+        else:
+            values[name] = pa.Array.from_buffers(
                 pa.string(),
                 count,
                 [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(strings)],
             )
-        )
         held.append(bool(valid.strip(b"\x00")))
     batch = Batch(
         provenance={name: values[name] for name in PROVENANCE},

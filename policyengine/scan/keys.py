@@ -24,6 +24,9 @@ Normalize = Callable[[pa.Array], pa.Array]
 NULL: Final = 0
 """The id of a null value in every column."""
 
+_DICTIONARIES: Final = 16
+"""Dictionaries a column remembers (each file read at once brings its own)."""
+
 _BITS: Final = 62
 """Bits a packed tuple may take: with more, tuples are numbered batch by batch instead."""
 
@@ -42,10 +45,10 @@ class Values:
         self._raw_array = pa.array([], pa.string())
         self._raw_ids_array = pa.array([NULL], pa.int64())
         self._identity = True  # whether the n-th value read has id n + 1
-        # The last dictionary met and its values' ids: a Parquet row group hands every batch
-        # the same one.
-        self._dictionary: pa.Array | None = None
-        self._dictionary_ids = pa.array([NULL], pa.int64())
+        # Dictionaries met lately and their values' ids, by where their values lie in memory (each
+        # held here, so no other array can lie there): a Parquet row group hands every batch the
+        # same one, a JSON Lines file one that grows now and then.
+        self._dictionaries: dict[tuple[int, ...], tuple[pa.Array, pa.Array]] = {}
 
     def __len__(self) -> int:
         return len(self.values)
@@ -54,9 +57,10 @@ class Values:
         """Each record's id (int64, never null); None when every record's value is null."""
         if column.null_count == len(column):
             return None
-        if pa.types.is_dictionary(column.type) and len(column.dictionary) <= len(column):
-            return self._by_dictionary(column.dictionary, column.indices)
         if pa.types.is_dictionary(column.type):
+            ids = self._dictionary_ids(column.dictionary, len(column))
+            if ids is not None:
+                return pc.take(ids, _filled(column.indices, len(column.dictionary)))
             column = column.dictionary_decode()
         found = pc.index_in(column, value_set=self._raw_array)
         if found.null_count > column.null_count:
@@ -69,12 +73,27 @@ class Values:
             return pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
         return pc.take(self._raw_ids_array, _filled(found, len(self._raw)))
 
-    def _by_dictionary(self, distinct: pa.Array, indices: pa.Array) -> pa.Array:
-        if self._dictionary is None or not distinct.equals(self._dictionary):
-            seen = self._normalize(distinct) if self._normalize is not None else distinct
-            mapped = [self._id(value) for value in seen.to_pylist()] + [NULL]
-            self._dictionary, self._dictionary_ids = distinct, pa.array(mapped, pa.int64())
-        return pc.take(self._dictionary_ids, _filled(indices, len(distinct)))
+    def _dictionary_ids(self, distinct: pa.Array, rows: int) -> pa.Array | None:
+        """The id of each value of a dictionary, then NULL for null indices; None when the
+        dictionary is new and longer than the batch (decoding then costs less than mapping it)."""
+        found = self._dictionaries.get(_place(distinct))
+        if found is not None:
+            return found[1]
+        for known, ids in self._dictionaries.values():
+            if len(known) == len(distinct) and known.equals(distinct):
+                self._remember(distinct, ids)
+                return ids
+        if len(distinct) > rows:
+            return None
+        seen = self._normalize(distinct) if self._normalize is not None else distinct
+        ids = pa.array([self._id(value) for value in seen.to_pylist()] + [NULL], pa.int64())
+        self._remember(distinct, ids)
+        return ids
+
+    def _remember(self, distinct: pa.Array, ids: pa.Array) -> None:
+        if len(self._dictionaries) >= _DICTIONARIES:
+            del self._dictionaries[next(iter(self._dictionaries))]  # the oldest
+        self._dictionaries[_place(distinct)] = (distinct, ids)
 
     def _learn(self, raw: pa.Array) -> None:
         """Give ids to values never read before (``raw``: distinct, not null)."""
@@ -92,6 +111,11 @@ class Values:
             found = self._ids[value] = len(self.values)
             self.values.append(value)
         return found
+
+
+def _place(array: pa.Array) -> tuple[int, ...]:
+    """Where ``array``'s data lies: two arrays at one place (both alive) hold the same values."""
+    return (array.offset, len(array), *(0 if b is None else b.address for b in array.buffers()))
 
 
 def _filled(indices: pa.Array, null_at: int) -> pa.Array:

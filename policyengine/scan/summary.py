@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from policyengine import codes
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
@@ -27,6 +27,9 @@ from policyengine.scan.report_model import (
     SelfIdentification,
     Share,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EXAMPLES: Final = 20
 """Problems shown with their line numbers; the rest are counted."""
@@ -71,66 +74,106 @@ class ShareLimit:
         return cls(name, value, float(number))
 
 
+SETTLE: Final = 1 << 16
+"""Records a tally holds as Arrow columns before folding them into its counts."""
+
+
 @dataclass(slots=True)
 class Tally:
     """Counts per provenance tuple (records, and characters of text when ``characters``),
     outcomes, traced records and the first problem examples; self-identified records per detected
-    provider and :class:`~.identify.Status`."""
+    provider and :class:`~.identify.Status`.
 
-    counts: dict[Key, list[int]] = field(default_factory=dict)
-    outcomes: dict[Key, Outcome] = field(default_factory=dict)
+    A batch's tuple ids are kept as they come and folded into the counts with one ``group_by``
+    every :data:`SETTLE` records (and before the counts are read): a batch of a few thousand
+    records holds hundreds of distinct tuples, which Python should not count batch by batch.
+    """
+
     files: list[FileCount] = field(default_factory=list)
     examples: list[Example] = field(default_factory=list)
     traced: int = 0
     self_ids: dict[str, list[int]] = field(default_factory=dict)
     characters: bool = True
-    # The rows of ``counts`` by the scan-wide ids of ``_decisions``, so that a batch's counts
-    # reach them without hashing a tuple per id; not pickled (a worker's ids mean nothing here).
+    _counts: dict[Key, list[int]] = field(default_factory=dict)
+    _outcomes: dict[Key, Outcome] = field(default_factory=dict)
+    # Batches not yet counted: their tuple ids (of ``_decisions``) and characters per record.
+    _pending: list[tuple[pa.Array, pa.Array | None]] = field(default_factory=list)
+    _pending_records: int = 0
+    # The rows of ``_counts`` by the scan-wide ids of ``_decisions``, so that settling reaches
+    # them without hashing a tuple per id; not pickled (a worker's ids mean nothing here).
     _decisions: Decisions | None = None
     _rows: dict[int, list[int]] = field(default_factory=dict)
 
+    @property
+    def counts(self) -> dict[Key, list[int]]:
+        """Records and characters (0 when not counted) per provenance tuple."""
+        self._settle()
+        return self._counts
+
+    @property
+    def outcomes(self) -> dict[Key, Outcome]:
+        """The outcome of each provenance tuple counted."""
+        self._settle()
+        return self._outcomes
+
     def __getstate__(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+        self._settle()
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name[0] != "_"}
+        return {**state, "_counts": self._counts, "_outcomes": self._outcomes}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
+        self._pending, self._pending_records = [], 0
         self._decisions, self._rows = None, {}
 
     def add(self, judged: Judged, name: str) -> int:
         """Count one judged batch of file ``name``; returns its number of records."""
         if judged.decisions is not self._decisions:
+            self._settle()
             self._decisions, self._rows = judged.decisions, {}
-        rows = self._rows
-        for code, records, chars in self._per_code(judged):
-            row = rows.get(code)
-            if row is None:
-                key = judged.keys[code]
-                row = rows[code] = self.counts.setdefault(key, [0, 0])
-                self.outcomes[key] = judged.outcomes[code]
-            row[0] += records
-            row[1] += chars
+        records = len(judged.batch)
+        self._pending.append((judged.codes, judged.batch.chars() if self.characters else None))
+        self._pending_records += records
+        if self._pending_records >= SETTLE:
+            self._settle()
         self.traced += judged.traced
         self._add_self_ids(judged.self_ids)
         if len(self.examples) < EXAMPLES:
             self._examples(judged, name)
-        return len(judged.batch)
+        return records
 
-    def _per_code(self, judged: Judged) -> Iterable[tuple[int, int, int]]:
-        """(id, records, characters) of each tuple id in the batch."""
+    def _settle(self) -> None:
+        """Fold the pending batches into the counts."""
+        if not self._pending:
+            return
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        if not self.characters:
-            found = pc.value_counts(judged.codes)
-            codes, counts = found.field("values").to_pylist(), found.field("counts").to_pylist()
-            return zip(codes, counts, [0] * len(codes), strict=True)
-        table = pa.table({"code": judged.codes, "chars": judged.batch.chars()})
-        grouped = table.group_by("code").aggregate([("code", "count"), ("chars", "sum")])
-        sums = [total or 0 for total in grouped["chars_sum"].to_pylist()]
-        return zip(
+        decisions = self._decisions
+        assert decisions is not None
+        codes = pa.chunked_array([c for c, _ in self._pending], pa.int64())
+        columns = {"code": codes}
+        if self.characters:
+            columns["chars"] = pa.chunked_array([c for _, c in self._pending], pa.int64())
+        self._pending, self._pending_records = [], 0
+        table = pa.table(columns)
+        if self.characters:
+            grouped = table.group_by("code").aggregate([("code", "count"), ("chars", "sum")])
+            sums = [total or 0 for total in grouped["chars_sum"].to_pylist()]
+        else:
+            grouped = table.group_by("code").aggregate([("code", "count")])
+            sums = [0] * grouped.num_rows
+        rows = self._rows
+        for code, records, chars in zip(
             grouped["code"].to_pylist(), grouped["code_count"].to_pylist(), sums, strict=True
-        )
+        ):
+            row = rows.get(code)
+            if row is None:
+                key = decisions.keys[code]
+                row = rows[code] = self._counts.setdefault(key, [0, 0])
+                self._outcomes[key] = decisions.outcomes[code]
+            row[0] += records
+            row[1] += chars
 
     def _add_self_ids(self, counts: Mapping[str, Sequence[int]]) -> None:
         for provider, found in counts.items():
@@ -164,11 +207,12 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         """Add another tally's counts (of later files: its examples come after these)."""
+        self._settle()
         for key, (records, chars) in other.counts.items():
-            row = self.counts.setdefault(key, [0, 0])
+            row = self._counts.setdefault(key, [0, 0])
             row[0] += records
             row[1] += chars
-        self.outcomes.update(other.outcomes)
+        self._outcomes.update(other.outcomes)
         self.characters = self.characters and other.characters
         self.files.extend(other.files)
         self.examples.extend(other.examples[: EXAMPLES - len(self.examples)])

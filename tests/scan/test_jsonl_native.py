@@ -63,10 +63,12 @@ def _dump(record: dict[str, Any], style: int) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(" , ", " : ")).encode()
 
 
-def _walked(data: bytes, fields: FieldMap) -> tuple[Batch, int] | None:
+def _walked(
+    data: bytes, fields: FieldMap, seen: jsonl_native.Seen | None = None
+) -> tuple[Batch, int] | None:
     plan = jsonl_native.Plan.of(fields, text=True)
     assert plan is not None
-    found = jsonl_native.read_block(data, 7, plan)
+    found = jsonl_native.read_block(data, 7, plan, seen)
     return None if found is None else found[:2]
 
 
@@ -118,6 +120,12 @@ def test_walker_reads_what_the_parser_reads(
         batch, count = walked
         assert count == len(lines)
         assert _columns(batch) == _columns(expected)
+        # Dictionary-encoded, in a file's first block and in a later one that met them all.
+        seen = jsonl_native.Seen()
+        for _ in range(2):
+            encoded = _walked(data, fields, seen)
+            assert encoded is not None
+            assert _columns(encoded[0]) == _columns(expected)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -168,7 +176,47 @@ def test_walker_never_reads_a_line_json_refuses(
     ],
 )
 def test_walker_leaves_odd_lines_to_the_parsers(line: bytes, why: str) -> None:
-    assert _walked(b'{"provider": "meta"}\n' + line + b"\n", DEFAULT) is None, why
+    data = b'{"provider": "meta"}\n' + line + b"\n"
+    assert _walked(data, DEFAULT) is None, why
+    assert _walked(data, DEFAULT, jsonl_native.Seen()) is None, why
+
+
+def test_a_value_keeps_its_index_from_block_to_block() -> None:
+    seen = jsonl_native.Seen()
+    first = _walked(b'{"provider": "meta"}\n{"provider": "openai"}\n{}\n', DEFAULT, seen)
+    second = _walked(
+        b'{"provider": "open\\u0061i"}\n{"provider": "acme"}\n{"provider": "meta"}\n',
+        DEFAULT,
+        seen,
+    )
+    assert first is not None
+    assert second is not None
+    provider = second[0].provenance["provider"]
+    assert pa.types.is_dictionary(provider.type)
+    assert provider.indices.to_pylist() == [1, 2, 0]
+    assert provider.dictionary.to_pylist() == ["meta", "openai", "acme"]
+    assert first[0].provenance["provider"].to_pylist() == ["meta", "openai", None]
+    unchanged = _walked(b'{"provider": "acme"}\n', DEFAULT, seen)
+    assert unchanged is not None
+    kept = unchanged[0].provenance["provider"].dictionary
+    assert kept.buffers()[2].address == provider.dictionary.buffers()[2].address
+
+
+def test_a_dictionary_past_its_limit_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Values that differ in every record do not make every block's dictionary longer."""
+    monkeypatch.setattr(jsonl_native, "LIMIT", 3)
+    seen = jsonl_native.Seen()
+    days = [f"2025-01-0{day}T10:00:00Z" for day in range(1, 10)]
+    for start in range(0, 9, 2):
+        data = b"".join(
+            json.dumps({"provider": "meta", "generated_at": day}).encode() + b"\n"
+            for day in days[start : start + 2]
+        )
+        walked = _walked(data, DEFAULT, seen)
+        assert walked is not None
+        column = walked[0].provenance["generated_at"]
+        assert column.to_pylist() == days[start : start + 2]
+        assert len(column.dictionary) <= 3 + 2
 
 
 def test_walker_resolves_escapes_in_keys_and_values() -> None:

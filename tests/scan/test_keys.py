@@ -36,6 +36,31 @@ def test_a_value_keeps_its_id_across_batches_and_null_is_never_a_string() -> Non
     assert values.ids(pa.nulls(3, pa.string())) is None
 
 
+def test_a_dictionary_is_mapped_once_and_never_mistaken_for_another() -> None:
+    """Batches sharing one dictionary (a Parquet row group's) map it once; another dictionary of
+    the same length, or one that grew, maps by its own values; one longer than its batch is
+    decoded instead."""
+    values = Values()
+    dictionary = pa.array(["x", "y", "z"])
+    shared = [
+        pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), dictionary)
+        for indices in ([0, 1, None, 2], [2, 2, 0, 1])
+    ]
+    assert [values.ids(column).to_pylist() for column in shared] == [[1, 2, NULL, 3], [3, 3, 1, 2]]
+    assert len(values._dictionaries) == 1
+    other = pa.DictionaryArray.from_arrays(
+        pa.array([0, 1, 2], pa.int32()), pa.array(["z", "w", "x"])
+    )
+    assert values.ids(other).to_pylist() == [3, 4, 1]
+    grown = pa.DictionaryArray.from_arrays(
+        pa.array([3, 0], pa.int32()), pa.array(["x", "y", "z", "v"])
+    )
+    assert values.ids(grown).to_pylist() == [5, 1]
+    long = pa.DictionaryArray.from_arrays(pa.array([1], pa.int32()), pa.array(["a", "w", "b"]))
+    assert values.ids(long).to_pylist() == [4]
+    assert values.values == [None, "x", "y", "z", "w", "v"]
+
+
 def test_normalized_values_share_an_id() -> None:
     """Dates with a time become their day: the same id as the day itself, in any batch."""
     days = Values(columns.days)
