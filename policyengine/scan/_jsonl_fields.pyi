@@ -1,5 +1,7 @@
+import pyarrow as pa
+
 def extract(
-    block: bytes | bytearray,
+    block: bytes | bytearray | pa.Buffer,
     paths: tuple[tuple[bytes, ...], ...],
     text: int,
     want: tuple[bool | list[bytes], ...],

@@ -27,7 +27,7 @@ from policyengine.scan import columns
 from policyengine.scan.batch import Batch
 from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap, FieldPath, absent, dotted
 from policyengine.scan.formats import Format, open_input, unreadable
-from policyengine.scan.jsonl_native import Plan, Seen, read_block
+from policyengine.scan.jsonl_native import Block, Plan, Seen, as_buffer, read_block
 
 BLOCK: Final = 8 << 20
 """Bytes read at a time; a block holds whole lines, so a longer line makes a longer block."""
@@ -81,7 +81,7 @@ def read(
 
 
 def _occurring(
-    unseen: dict[str, FieldPath], batch: Batch, data: bytes | bytearray, held: list[bool] | None
+    unseen: dict[str, FieldPath], batch: Batch, data: Block, held: list[bool] | None
 ) -> None:
     """Forget the fields of ``unseen`` that some record of the block holds: a value at the path
     (``held`` says so per field where the walker read the block), or (for nulls) every key of the
@@ -91,15 +91,61 @@ def _occurring(
         if held[FIELDS.index(name)] if held is not None else values.null_count < len(values):
             del unseen[name]
             continue
-        if all(json.dumps(key).encode() in data for key in path if isinstance(key, str)):
+        written = data if isinstance(data, bytes | bytearray) else data.to_pybytes()
+        if all(json.dumps(key).encode() in written for key in path if isinstance(key, str)):
             del unseen[name]
 
 
-def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[bytearray]:
-    """Blocks of whole lines, each ending with a newline (one is added to an unterminated end).
+def _blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[Block]:
+    """Blocks of whole lines, each ending with a newline (one is added to an unterminated end)."""
+    if stream.seekable():
+        return _file_blocks(stream, path, size)
+    return _stream_blocks(stream, path, size)
 
-    Each block is read into a buffer of its own, after the partial line the previous one left,
-    and cut at its last newline in place: the bytes are copied once, by the read.
+
+def _file_blocks(file: pa.NativeFile, path: Path, size: int) -> Iterator[Block]:
+    """The blocks of a plain file, each read from where the last one's lines ended.
+
+    Arrow reads each into a buffer of its own without holding the GIL (a scan's other threads
+    judge and write meanwhile), and no byte is copied after the read: the partial line at a
+    block's end is read again with the next one.
+    """
+    at, want = 0, size
+    while True:
+        try:
+            file.seek(at)
+            chunk = file.read_buffer(want)
+        except (OSError, pa.ArrowException) as error:
+            raise unreadable(path, _reason(error)) from None
+        if not chunk.size:
+            return
+        cut = _after_last_newline(chunk)
+        if cut == 0 and chunk.size == want:
+            want *= 2  # a line longer than a block: read on until it ends
+            continue
+        if cut == 0:
+            yield pa.py_buffer(chunk.to_pybytes() + b"\n")  # the last line, unterminated
+            return
+        yield chunk if cut == chunk.size else chunk.slice(0, cut)
+        at, want = at + cut, size
+
+
+def _after_last_newline(chunk: pa.Buffer) -> int:
+    """Where the bytes after ``chunk``'s last newline begin (0: it holds none)."""
+    view, end = memoryview(chunk), len(chunk)
+    while end > 0:
+        start = max(end - (64 << 10), 0)
+        found: int = bytes(view[start:end]).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        end = start
+    return 0
+
+
+def _stream_blocks(stream: pa.NativeFile, path: Path, size: int) -> Iterator[Block]:
+    """The blocks of a decompressed stream, which cannot be read again: each block is read into
+    a buffer of its own after the partial line the previous one left, and cut at its last newline
+    in place, so the bytes are copied once, by the read.
     """
     rest = b""
     while True:
@@ -128,10 +174,10 @@ def _reason(error: Exception) -> str:
     return text[:1].lower() + text[1:]
 
 
-def split_lines(data: bytes | bytearray) -> pa.Array:
+def split_lines(data: Block) -> pa.Array:
     """The lines of ``data`` (which ends with a newline) as a large_binary array whose values are
     ``data`` itself: element i is line i with its newline, and no byte is copied."""
-    buffer = pa.py_buffer(data)
+    buffer = as_buffer(data)
     whole = pa.Array.from_buffers(
         pa.large_binary(), 1, [None, pa.py_buffer(struct.pack("<qq", 0, len(data))), buffer]
     )
@@ -145,7 +191,7 @@ def split_lines(data: bytes | bytearray) -> pa.Array:
 
 
 def parse_block(
-    data: bytes | bytearray, first_line: int, fields: FieldMap, options: pj.ParseOptions
+    data: Block, first_line: int, fields: FieldMap, options: pj.ParseOptions
 ) -> tuple[Batch, int]:
     """The batch of one block and the number of lines it spans."""
     lines = split_lines(data)
@@ -167,7 +213,7 @@ def parse_block(
         text=pa.nulls(0, pa.string()),
         first_line=first_line,
         raw=lines,
-        block=pa.py_buffer(data),
+        block=as_buffer(data),
     )
     if blank:
         keep = pc.invert(pc.is_in(columns.arange(count), value_set=pa.array(blank, pa.uint64())))
@@ -188,7 +234,7 @@ def parse_block(
     return batch, count
 
 
-def _fast(data: bytes | bytearray, options: pj.ParseOptions, expected: int) -> pa.Table | None:
+def _fast(data: Block, options: pj.ParseOptions, expected: int) -> pa.Table | None:
     """The block parsed by pyarrow, or None when it refuses it or finds another number of records
     than there are non-blank lines (two objects on one line, an object across lines)."""
     try:

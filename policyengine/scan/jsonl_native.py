@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,6 +26,9 @@ try:
     from policyengine.scan import _jsonl_fields as walker
 except ImportError:  # installed without a C compiler
     walker = None  # type: ignore[assignment]
+
+Block: TypeAlias = bytes | bytearray | pa.Buffer
+"""Whole lines of JSON Lines, the last ending with a newline."""
 
 # A line's status, as the walker writes it: 0 read, 1 left to the parsers, 2 blank.
 _ODD: Final = 1
@@ -87,7 +90,7 @@ class Seen:
 
 
 def read_block(
-    data: bytes | bytearray, first_line: int, plan: Plan, seen: Seen | None = None
+    data: Block, first_line: int, plan: Plan, seen: Seen | None = None
 ) -> tuple[Batch, int, list[bool]] | None:
     """The batch of one block, the number of lines it spans, and for each field whether some record
     holds a value for it; None when the parsers must read the block. With ``seen`` (kept from block
@@ -102,7 +105,7 @@ def read_block(
     if _ODD in status:
         return None
     count = len(status)
-    block = pa.py_buffer(data)
+    block = as_buffer(data)
     lines = pa.Array.from_buffers(pa.large_binary(), count, [None, pa.py_buffer(starts), block])
     values = {}
     held = []
@@ -149,10 +152,15 @@ def _drop_blank(batch: Batch, status: bytes, first_line: int) -> None:
     batch.line_of = pc.add(pc.cast(rows, pa.int64()), first_line)
 
 
-def _utf8(data: bytes | bytearray) -> bool:
+def as_buffer(data: Block) -> pa.Buffer:
+    """The block as an Arrow buffer (itself when it is one), without copying it."""
+    return data if isinstance(data, pa.Buffer) else pa.py_buffer(data)
+
+
+def _utf8(data: Block) -> bool:
     """Whether the block is UTF-8 throughout (checked at once, by Arrow)."""
     offsets = pa.py_buffer(struct.pack("<qq", 0, len(data)))
-    whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    whole = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, as_buffer(data)])
     try:
         whole.validate(full=True)
     except pa.ArrowInvalid:

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policyengine.scan import jsonl
 from policyengine.scan.fields import DEFAULT
-from policyengine.scan.formats import format_of
+from policyengine.scan.formats import format_of, open_input
 
 from .conftest import DEEPSEEK, OPENAI, Scan, jsonl_bytes, read_jsonl, records
 
@@ -179,6 +181,46 @@ def test_blocks_split_on_line_boundaries_keep_every_record(tmp_path: Path) -> No
     assert lines == list(range(1, 11))
     providers = [p for b in batches for p in b.provenance["provider"].to_pylist()]
     assert providers == ["deepseek"] * 5 + [None] + ["openai"] * 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=12),
+    terminated=st.booleans(),
+    block=st.integers(1, 64),
+    compressed=st.booleans(),
+)
+def test_blocks_hold_every_byte_once_in_whole_lines(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[bytes],
+    terminated: bool,
+    block: int,
+    compressed: bool,
+) -> None:
+    """Read from a plain file (again from each block's last line end) or from a decompressed
+    stream (cut in place), the blocks are the file's bytes in order, each ending a line."""
+    data = b"\n".join(lines) + (b"\n" if terminated and lines else b"")
+    shard = tmp_path_factory.mktemp("blocks") / ("s.jsonl.gz" if compressed else "s.jsonl")
+    shard.write_bytes(gzip.compress(data) if compressed else data)
+    fmt = format_of(shard)
+    assert fmt is not None
+    with open_input(shard, fmt) as (stream, _):
+        blocks = [bytes(memoryview(b)) for b in jsonl._blocks(stream, shard, block)]
+    assert all(b.endswith(b"\n") and b for b in blocks)
+    expected = data if not data or data.endswith(b"\n") else data + b"\n"
+    assert b"".join(blocks) == expected
+
+
+def test_a_newline_far_before_a_blocks_end_is_found(tmp_path: Path) -> None:
+    """The last newline is looked for from the end a window at a time: one 200 KiB back too."""
+    shard = tmp_path / "s.jsonl"
+    first, long = b'{"provider": "meta"}\n', b'{"text": "' + b"x" * (200 << 10) + b'"}\n'
+    shard.write_bytes(first + long)
+    fmt = format_of(shard)
+    assert fmt is not None
+    with open_input(shard, fmt) as (stream, _):
+        blocks = [bytes(memoryview(b)) for b in jsonl._blocks(stream, shard, 150 << 10)]
+    assert blocks == [first, long]
 
 
 def test_nested_fields_and_list_positions_are_read(scan: Scan, tmp_path: Path) -> None:
