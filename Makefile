@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # C sources built by the install: a change to them reinstalls, like a change to pyproject.toml.
-NATIVE := policyengine/scan/_jsonl_fields.c
+NATIVE := policyengine/scan/_jsonl_fields.c policyengine/scan/_keys.c
 
 .PHONY: demo test lint pytest bench clean screenshot
 

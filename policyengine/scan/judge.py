@@ -171,7 +171,7 @@ class Judge:
 
     def _codes(self, key_columns: list[pa.Array | None], rows: int) -> pa.Array:
         parts = [
-            None if column is None else values.ids(column)
+            None if column is None else values.lookup(column)
             for values, column in zip(self._values, key_columns, strict=True)
         ]
         sizes = [len(values) for values in self._values]

@@ -5,18 +5,28 @@ Each key column has its :class:`Values`: every distinct value met in any batch g
 mapped through its dictionary (a Parquet column read as one, or ``dictionary_encode``), so Python
 touches the few distinct values of a batch, never its records. :class:`Tuples` then numbers the
 rows' tuples of ids: the ids are packed into one int64 per record and looked up among the tuples
-already known with one ``index_in``; only tuples never seen before reach Python.
+already known; only tuples never seen before reach Python. A column's ids reach the packing as a
+:class:`Lookup` (an index per record into a table of ids), which the C extension
+(:mod:`policyengine.scan._keys`, optional like the JSON Lines walker) packs and looks up in one pass
+over the records; without it Arrow takes the same steps column by column.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from policyengine.scan import columns
+
+try:
+    from policyengine.scan import _keys as native
+except ImportError:  # installed without a C compiler
+    native = None  # type: ignore[assignment]
 
 Normalize = Callable[[pa.Array], pa.Array]
 """Rewrites distinct values (a string array) into the values the gate is to see."""
@@ -29,6 +39,25 @@ _DICTIONARIES: Final = 16
 
 _BITS: Final = 62
 """Bits a packed tuple may take: with more, tuples are numbered batch by batch instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """One column's value ids: record ``i`` has ``table[indices[i]]``, NULL where the index is
+    null; ``table`` (int64) ends with a NULL entry of its own."""
+
+    indices: pa.Array
+    table: pa.Array
+
+    @classmethod
+    def direct(cls, ids: pa.Array, size: int) -> Lookup:
+        """``ids`` (int64, not null) of a column with ids below ``size``."""
+        return cls(ids, pa.array([*range(size), NULL], pa.int64()))
+
+    def ids(self) -> pa.Array:
+        """Each record's id (int64, never null)."""
+        # Nulls are filled before the take: a take through null indices is three times slower.
+        return pc.take(self.table, _filled(self.indices, len(self.table) - 1))
 
 
 class Values:
@@ -44,7 +73,6 @@ class Values:
         self._raw_ids: list[int] = []
         self._raw_array = pa.array([], pa.string())
         self._raw_ids_array = pa.array([NULL], pa.int64())
-        self._identity = True  # whether the n-th value read has id n + 1
         # Dictionaries met lately and their values' ids, by where their values lie in memory (each
         # held here, so no other array can lie there): a Parquet row group hands every batch the
         # same one, a JSON Lines file one that grows now and then.
@@ -55,23 +83,24 @@ class Values:
 
     def ids(self, column: pa.Array) -> pa.Array | None:
         """Each record's id (int64, never null); None when every record's value is null."""
+        found = self.lookup(column)
+        return None if found is None else found.ids()
+
+    def lookup(self, column: pa.Array) -> Lookup | None:
+        """Each record's id as an index into a table of ids; None when every value is null."""
         if column.null_count == len(column):
             return None
         if pa.types.is_dictionary(column.type):
             ids = self._dictionary_ids(column.dictionary, len(column))
             if ids is not None:
-                return pc.take(ids, _filled(column.indices, len(column.dictionary)))
+                return Lookup(column.indices, ids)
             column = column.dictionary_decode()
         found = pc.index_in(column, value_set=self._raw_array)
         if found.null_count > column.null_count:
             new = pc.filter(column, pc.and_(pc.is_null(found), pc.is_valid(column)))
             self._learn(pc.unique(new))
             found = pc.index_in(column, value_set=self._raw_array)
-        # Nulls are filled before the take: a take through null indices is three times slower.
-        if self._identity:
-            found = pc.fill_null(found, -1) if found.null_count else found
-            return pc.add(pc.cast(found, pa.int64()), pa.scalar(1, pa.int64()))
-        return pc.take(self._raw_ids_array, _filled(found, len(self._raw)))
+        return Lookup(found, self._raw_ids_array)
 
     def _dictionary_ids(self, distinct: pa.Array, rows: int) -> pa.Array | None:
         """The id of each value of a dictionary, then NULL for null indices; None when the
@@ -101,7 +130,6 @@ class Values:
         for value, as_seen in zip(raw.to_pylist(), normalized.to_pylist(), strict=True):
             self._raw.append(value)
             self._raw_ids.append(self._id(as_seen))
-            self._identity = self._identity and self._raw_ids[-1] == len(self._raw)
         self._raw_array = pa.array(self._raw, pa.string())
         self._raw_ids_array = pa.array([*self._raw_ids, NULL], pa.int64())
 
@@ -116,6 +144,11 @@ class Values:
 def _place(array: pa.Array) -> tuple[int, ...]:
     """Where ``array``'s data lies: two arrays at one place (both alive) hold the same values."""
     return (array.offset, len(array), *(0 if b is None else b.address for b in array.buffers()))
+
+
+def _values(array: pa.Array) -> pa.Buffer:
+    """An int64 array's values from its first one (a table: no nulls to mind)."""
+    return array.buffers()[1].slice(array.offset * 8, len(array) * 8)
 
 
 def _filled(indices: pa.Array, null_at: int) -> pa.Array:
@@ -133,7 +166,7 @@ class Tuples:
         self._packed: pa.Array = pa.array([], pa.int64())
 
     def ids(
-        self, parts: Sequence[pa.Array | None], sizes: Sequence[int], rows: int
+        self, parts: Sequence[Lookup | None], sizes: Sequence[int], rows: int
     ) -> tuple[pa.Array, int]:
         """Each of ``rows`` rows' tuple id (int64) and how many tuples were known before.
 
@@ -146,20 +179,47 @@ class Tuples:
             return pa.repeat(pa.scalar(only, pa.int64()), rows), known
         bits = [max(size - 1, 0).bit_length() for size in sizes]
         if sum(bits) > _BITS:
-            return self._by_batch(parts), known
+            return self._by_batch([None if p is None else p.ids() for p in parts]), known
         shifts = tuple(sum(bits[i + 1 :]) for i in range(len(bits)))
         if shifts != self._shifts:
             self._shifts = shifts
             self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
-        packed = self._packed_rows(parts, shifts)
+        if native is not None:
+            return self._native(parts, shifts, bits, rows), known
+        packed = self._packed_rows([None if p is None else p.ids() for p in parts], shifts)
         found = pc.index_in(packed, value_set=self._packed)
         if found.null_count:
             new = pc.unique(pc.filter(packed, pc.is_null(found)))
-            for value in new.to_pylist():
-                self._add(self._unpack(value, bits))
-            self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
+            self._learn(new.to_pylist(), bits)
             found = pc.index_in(packed, value_set=self._packed)
         return pc.cast(found, pa.int64()), known
+
+    def _native(
+        self, parts: Sequence[Lookup | None], shifts: Sequence[int], bits: Sequence[int], rows: int
+    ) -> pa.Array:
+        """Pack and look up every row in one pass (the C extension)."""
+        specs = []
+        for part, shift in zip(parts, shifts, strict=True):
+            if part is None:
+                continue
+            indices = part.indices
+            if indices.type not in (pa.int32(), pa.int64()):
+                indices = pc.cast(indices, pa.int32())  # e.g. a pandas category's int8 codes
+            validity, values = indices.buffers()
+            table = pc.shift_left(part.table, pa.scalar(shift, pa.int64())) if shift else part.table
+            width = indices.type.bit_width // 8
+            specs.append((values, validity, indices.offset, width, _values(table)))
+        known = self._packed.buffers()[1] if len(self._packed) else b""
+        codes, new = native.pack(tuple(specs), rows, known)
+        if new:
+            self._learn(list(struct.unpack(f"<{len(new) // 8}q", new)), bits)
+        return pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(codes)])
+
+    def _learn(self, packed: Sequence[int], bits: Sequence[int]) -> None:
+        """Number the tuples of ``packed`` keys never seen before, in order."""
+        for value in packed:
+            self._add(self._unpack(value, bits))
+        self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
 
     def _packed_rows(self, parts: Sequence[pa.Array | None], shifts: Sequence[int]) -> pa.Array:
         packed: pa.Array | None = None

@@ -74,7 +74,7 @@ class ShareLimit:
         return cls(name, value, float(number))
 
 
-SETTLE: Final = 1 << 16
+SETTLE: Final = 1 << 20
 """Records a tally holds as Arrow columns before folding them into its counts."""
 
 
@@ -148,25 +148,27 @@ class Tally:
         if not self._pending:
             return
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         decisions = self._decisions
         assert decisions is not None
         codes = pa.chunked_array([c for c, _ in self._pending], pa.int64())
-        columns = {"code": codes}
+        found: Iterable[tuple[int, int, int]]
         if self.characters:
-            columns["chars"] = pa.chunked_array([c for _, c in self._pending], pa.int64())
-        self._pending, self._pending_records = [], 0
-        table = pa.table(columns)
-        if self.characters:
+            chars = pa.chunked_array([c for _, c in self._pending], pa.int64())
+            table = pa.table({"code": codes, "chars": chars})
             grouped = table.group_by("code").aggregate([("code", "count"), ("chars", "sum")])
             sums = [total or 0 for total in grouped["chars_sum"].to_pylist()]
-        else:
-            grouped = table.group_by("code").aggregate([("code", "count")])
-            sums = [0] * grouped.num_rows
+            found = zip(
+                grouped["code"].to_pylist(), grouped["code_count"].to_pylist(), sums, strict=True
+            )
+        else:  # counting values needs no Acero plan
+            counted = pc.value_counts(codes)
+            values = counted.field("values").to_pylist()
+            found = zip(values, counted.field("counts").to_pylist(), [0] * len(values), strict=True)
+        self._pending, self._pending_records = [], 0
         rows = self._rows
-        for code, records, chars in zip(
-            grouped["code"].to_pylist(), grouped["code_count"].to_pylist(), sums, strict=True
-        ):
+        for code, records, chars in found:
             row = rows.get(code)
             if row is None:
                 key = decisions.keys[code]

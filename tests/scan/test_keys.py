@@ -7,14 +7,16 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policyengine.rules.ruleset import RuleSet
-from policyengine.scan import columns
+from policyengine.scan import columns, keys
 from policyengine.scan.batch import Batch
 from policyengine.scan.fields import PROVENANCE
 from policyengine.scan.gate import Gate, Key, Outcome
 from policyengine.scan.judge import Judge, judge
-from policyengine.scan.keys import NULL, Tuples, Values
+from policyengine.scan.keys import NULL, Lookup, Tuples, Values
 
 from .conftest import DEEPSEEK, OPENAI, TARGET
 
@@ -73,35 +75,88 @@ def test_normalized_values_share_an_id() -> None:
     assert days.values == [None, "2025-02-10", "soon", "2025-02-11"]
 
 
+@pytest.fixture(params=["native", "arrow"])
+def packing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Tuples packed by the C extension, and by Arrow as without it."""
+    if request.param == "native" and keys.native is None:
+        pytest.skip("the C extension was not built (no C compiler)")
+    if request.param == "arrow":
+        monkeypatch.setattr(keys, "native", None)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("width", [4, 70], ids=["packed", "too wide to pack"])
-def test_tuples_keep_their_ids_whether_packed_or_numbered_by_batch(width: int) -> None:
+def test_tuples_keep_their_ids_whether_packed_or_numbered_by_batch(
+    width: int, packing: str
+) -> None:
     """The same tuple has the same id in every batch, whichever way the batch was numbered."""
     tuples = Tuples()
     sizes = [1 << width, 5]
-    a = pa.array([3, 3, 0, 1], pa.int64())
+    a = Lookup.direct(pa.array([3, 3, 0, 1], pa.int64()), 4)
     b = pa.array([1, 1, 2, 0], pa.int64())
-    first, known = tuples.ids([a, b], sizes, 4)
+    first, known = tuples.ids([a, Lookup.direct(b, 5)], sizes, 4)
     assert known == 0
     assert first.to_pylist() == [0, 0, 1, 2]
     assert tuples.tuples == [(3, 1), (0, 2), (1, 0)]
-    second, known = tuples.ids([pa.array([1, 3], pa.int64()), None], sizes, 2)
+    second, known = tuples.ids([Lookup.direct(pa.array([1, 3], pa.int64()), 4), None], sizes, 2)
     assert known == 3
     assert second.to_pylist() == [2, 3]  # (1, 0) known, (3, 0) new
-    third, _ = tuples.ids([pa.array([0, 1], pa.int64()), b.slice(2, 2)], sizes, 2)
+    third, _ = tuples.ids(
+        [Lookup.direct(pa.array([0, 1], pa.int64()), 4), Lookup.direct(b.slice(2, 2), 5)], sizes, 2
+    )
     assert third.to_pylist() == [1, 2]
     nothing, _ = tuples.ids([None, None], sizes, 3)
     assert nothing.to_pylist() == [4, 4, 4]
     assert tuples.tuples[4] == (NULL, NULL)
 
 
-def test_tuples_repack_when_a_column_outgrows_its_bits() -> None:
+def test_tuples_repack_when_a_column_outgrows_its_bits(packing: str) -> None:
     """Ids stay put when a column gains values and the packing widens."""
     tuples = Tuples()
-    first, _ = tuples.ids([pa.array([1, 2], pa.int64()), pa.array([1, 1], pa.int64())], [3, 2], 2)
-    wide = [pa.array([2, 1, 300], pa.int64()), pa.array([1, 1, 1], pa.int64())]
+    narrow = [Lookup.direct(pa.array([1, 2], pa.int64()), 3), Lookup.direct(pa.array([1, 1]), 2)]
+    first, _ = tuples.ids(narrow, [3, 2], 2)
+    wide = [
+        Lookup.direct(pa.array([2, 1, 300], pa.int64()), 301),
+        Lookup.direct(pa.array([1, 1, 1], pa.int64()), 2),
+    ]
     second, _ = tuples.ids(wide, [301, 2], 3)
     assert first.to_pylist() == [0, 1]
     assert second.to_pylist() == [1, 0, 2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    columns=st.lists(
+        st.lists(st.none() | st.integers(0, 6), min_size=12, max_size=12), min_size=1, max_size=6
+    ),
+    cut=st.integers(0, 6),
+    wide=st.booleans(),
+)
+def test_packing_in_c_numbers_tuples_as_arrow_does(
+    columns: list[list[int | None]], cut: int, wide: bool
+) -> None:
+    """Nulls, sliced and 32- or 64-bit indices, tables of shuffled ids, two batches in a row: the
+    C extension and Arrow give every row the same id and learn the same tuples."""
+    if keys.native is None:
+        pytest.skip("the C extension was not built (no C compiler)")
+    kind = pa.int64() if wide else pa.int32()
+    parts = []
+    for n, column in enumerate(columns):
+        indices = pa.array(column, kind).slice(cut)
+        table = pa.array([*((7 * i + n) % 11 + 1 for i in range(7)), NULL], pa.int64())
+        parts.append(None if indices.null_count == len(indices) else Lookup(indices, table))
+    sizes = [12] * len(columns)
+    built = keys.native
+    found = []
+    try:
+        for native in (built, None):
+            keys.native = native
+            tuples = Tuples()
+            ids = [tuples.ids(parts, sizes, 12 - cut)[0].to_pylist() for _ in range(2)]
+            found.append((ids, tuples.tuples))
+    finally:
+        keys.native = built
+    assert found[0] == found[1]
 
 
 class CountingGate(Gate):
