@@ -21,6 +21,11 @@ from policyengine.scan.gate import GENERATION
 from policyengine.scan.identify import SAYS
 from policyengine.scan.judge import Decisions, Judged
 
+try:
+    from policyengine.scan import _jsonl_fields as walker
+except ImportError:  # installed without a C compiler
+    walker = None  # type: ignore[assignment]
+
 POLICY: Final = "_policy"
 RAW: Final = "_raw"
 _BYTES = pa.large_binary()
@@ -45,25 +50,34 @@ def blocked_jsonl(
     chosen = pc.indices_nonzero(rows)
     if len(chosen) == 0:
         return pa.py_buffer(b"")
-    if pc.all(pc.ends_with(batch.raw, "}\n")).as_py():
+    if pieces_of is None:
+        pieces_of = Fragments(judged.decisions, name)
+    codes_of = pc.take(judged.codes, chosen)
+    closed = pc.all(pc.ends_with(batch.raw, "}\n")).as_py()
+    phrases = judged.phrases(chosen)
+    unreadable = pc.and_(
+        pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
+    )
+    # A record that already has a `_policy` would end up with two; those few are rewritten.
+    rewrite = pc.or_(unreadable, pc.take(_has_policy(batch.raw), chosen))
+    plain = closed and phrases.null_count == len(phrases) and not pc.any(rewrite).as_py()
+    if plain and walker is not None:
+        return _spliced(batch.raw, chosen, codes_of, batch.lines(chosen), pieces_of)
+    if closed:
         # Each line without its closing brace, copied once, straight from the block.
         body = pc.take(_bodies(batch.raw), pc.multiply(chosen, pa.scalar(2, pa.uint64())))
     else:
         # Drop the closing brace: one byte for most, a regex for those with trailing space.
         lines = pc.take(batch.raw, chosen)
-        closed = pc.ends_with(lines, "}\n")
+        ended = pc.ends_with(lines, "}\n")
         trimmed = pc.replace_substring_regex(lines, pattern=r"\}\s*$", replacement="")
-        body = pc.if_else(closed, pc.binary_slice(lines, 0, -2), trimmed)
+        body = pc.if_else(ended, pc.binary_slice(lines, 0, -2), trimmed)
     # An object with no keys has no quote in it; a non-empty one has one near its start.
     empty = pc.invert(pc.match_substring(body, '"'))
     comma = pc.if_else(empty, pa.scalar(b"", _BYTES), pa.scalar(b", ", _BYTES))
-    codes_of = pc.take(judged.codes, chosen)
-    if pieces_of is None:
-        pieces_of = Fragments(judged.decisions, name)
     tail = pc.take(pieces_of.array("tails"), codes_of)
     numbers = pc.cast(pc.cast(batch.lines(chosen), pa.string()), _BYTES)
     nothing = pa.scalar(b"", _BYTES)
-    phrases = judged.phrases(chosen)
     if phrases.null_count == len(phrases):
         head = pc.take(pieces_of.array("heads"), codes_of)
         pieces = pc.binary_join_element_wise(body, comma, head, numbers, tail, nothing)
@@ -72,14 +86,36 @@ def blocked_jsonl(
         end = pc.take(pieces_of.array("ends"), codes_of)
         said = pc.fill_null(_said_json(phrases), nothing)
         pieces = pc.binary_join_element_wise(body, comma, front, said, end, numbers, tail, nothing)
-    unreadable = pc.and_(
-        pc.is_valid(pc.take(batch.problem, chosen)), pc.is_null(judged.generations(chosen))
-    )
-    # A record that already has a `_policy` would end up with two; those few are rewritten.
-    rewrite = pc.or_(unreadable, pc.take(_has_policy(batch.raw), chosen))
     if pc.any(rewrite).as_py():
         pieces = _rewrap(judged, chosen, rewrite, pieces, name)
     return columns.concatenated(pieces)
+
+
+def _spliced(
+    raw: pa.Array, chosen: pa.Array, codes: pa.Array, numbers: pa.Array, pieces_of: Fragments
+) -> pa.Buffer:
+    """The chosen lines (each ending with ``}\\n``) with their ``_policy`` spliced in by the C
+    extension, in one copy."""
+    assert walker is not None
+    heads, tails = pieces_of.array("heads"), pieces_of.array("tails")
+    return pa.py_buffer(
+        walker.splice(
+            raw.buffers()[1],
+            raw.buffers()[2],
+            raw.offset,
+            _int64s(chosen),
+            _int64s(codes),
+            _int64s(numbers),
+            *heads.buffers()[1:],
+            *tails.buffers()[1:],
+        )
+    )
+
+
+def _int64s(values: pa.Array) -> pa.Buffer:
+    """The values of an integer array without nulls, as int64 from its first one."""
+    values = pc.cast(values, pa.int64())
+    return values.buffers()[1].slice(values.offset * 8, len(values) * 8)
 
 
 def _bodies(raw: pa.Array) -> pa.Array:
@@ -155,9 +191,11 @@ class Fragments:
         """``fronts`` (up to the reason's end), ``ends`` (to the line number), ``tails`` (after
         it) or ``heads`` (front and end together) of each tuple id."""
         known = len(self._lists[kind])
-        outcomes, keys = self.decisions.outcomes, self.decisions.keys
-        if known < len(outcomes) or kind not in self._arrays:
-            for outcome, key in zip(outcomes[known:], keys[known:], strict=True):
+        # The judge may be adding a tuple on another thread: its key comes before its outcome.
+        decided = len(self.decisions.outcomes)
+        outcomes, keys = self.decisions.outcomes[known:decided], self.decisions.keys[known:decided]
+        if outcomes or kind not in self._arrays:
+            for outcome, key in zip(outcomes, keys, strict=True):
                 front, end, tail = _fragments(outcome, key[GENERATION], self.name)
                 for name, value in (("fronts", front), ("ends", end), ("tails", tail)):
                     self._lists[name].append(value)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policyengine.scan import jsonl
+from policyengine.scan import jsonl, policy_lines
 from policyengine.scan.fields import DEFAULT
 from policyengine.scan.formats import format_of, open_input
 
@@ -252,6 +252,42 @@ def test_a_corrupt_compressed_shard_is_an_input_error(scan: Scan, tmp_path: Path
         scan(shard, allowed=tmp_path / "a.jsonl")
     assert [d.code for d in raised.value.diagnostics] == ["PE601"]
     assert list(tmp_path.iterdir()) == [shard]
+
+
+ROWS = st.sampled_from(
+    [
+        {**OPENAI, "text": "a"},
+        {**DEEPSEEK, "text": 'b \u00e9 \\ "quoted"'},
+        {"provider": "acme", "model": "m1", "text": "c"},
+        {"provider": "openai"},
+        {},
+        "{ }",
+        "   ",
+        '{"provider": "openai", "model": "gpt-4o", "text": "x"}  ',
+    ]
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(ROWS, min_size=1, max_size=12))
+def test_blocked_lines_are_spliced_alike_in_c_and_in_arrow(
+    scan: Scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, str] | str]
+) -> None:
+    """Empty objects, blank lines (line numbers that skip), trailing space, escapes, several
+    outcomes in one block: the blocked output's bytes do not depend on the C extension."""
+    if policy_lines.walker is None:
+        pytest.skip("the C extension was not built (no C compiler)")
+    shard = tmp_path / "s.jsonl"
+    shard.write_bytes(jsonl_bytes(rows))
+    outputs = []
+    for walker in (policy_lines.walker, None):
+        with monkeypatch.context() as patch:
+            patch.setattr(policy_lines, "walker", walker)
+            scan(shard, blocked=tmp_path / "b.jsonl")
+        outputs.append((tmp_path / "b.jsonl").read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_a_record_with_a_policy_already_gets_it_replaced(scan: Scan, tmp_path: Path) -> None:
