@@ -4,7 +4,7 @@
  * Arrow would take the same steps as a dozen passes (a take through each column's ids, a multiply
  * and an add per column, a hash lookup), each reading and writing every record again.
  *
- * pack(parts, rows, known) -> (codes, new)
+ * pack(parts, rows, known) -> (codes, new, counts)
  *   parts  tuple of (indices, validity, offset, width, table), one per column:
  *            indices   buffer: each row's index into table (int32 when width is 4, int64 when 8)
  *            validity  buffer, a bitmap (None: every row is valid); a null row adds 0
@@ -16,6 +16,7 @@
  *   codes  bytes, int64 per row: the id of its key, the sum of its columns' entries; a key not
  *          known gets the next id (len(known), then len(known) + 1, ...) in order of first sight
  *   new    bytes, int64: the keys not known, in the order of their ids
+ *   counts bytes, int64 per id (known and new): the rows that have it
  * Raises ValueError for an index outside its table.
  */
 #define PY_SSIZE_T_CLEAN
@@ -34,6 +35,7 @@ typedef struct {
 
 typedef struct { /* open addressing over int64 keys; a slot holds its key's id + 1, 0 if empty */
     int64_t *keys;
+    int64_t *rows; /* per key: the rows counted with it */
     int64_t *slots;
     size_t mask;
     Py_ssize_t count, capacity; /* keys held, room in keys */
@@ -51,14 +53,16 @@ static int map_init(Map *m, Py_ssize_t expected) {
     m->slots = calloc(capacity, sizeof(int64_t));
     m->capacity = (Py_ssize_t)(capacity / 2);
     m->keys = malloc(sizeof(int64_t) * (size_t)m->capacity);
+    m->rows = calloc((size_t)m->capacity, sizeof(int64_t));
     m->mask = capacity - 1;
     m->count = 0;
-    return m->slots && m->keys ? 0 : -1;
+    return m->slots && m->keys && m->rows ? 0 : -1;
 }
 
 static void map_free(Map *m) {
     free(m->slots);
     free(m->keys);
+    free(m->rows);
 }
 
 /* Room for one more key at a load of at most one half. */
@@ -66,12 +70,16 @@ static int map_grow(Map *m) {
     size_t capacity = 2 * (m->mask + 1);
     int64_t *slots = calloc(capacity, sizeof(int64_t));
     int64_t *keys = realloc(m->keys, sizeof(int64_t) * capacity / 2);
-    if (!slots || !keys) {
+    if (keys) m->keys = keys;
+    int64_t *rows = keys ? realloc(m->rows, sizeof(int64_t) * capacity / 2) : NULL;
+    if (rows) {
+        m->rows = rows;
+        memset(rows + m->capacity, 0, sizeof(int64_t) * (capacity / 2 - (size_t)m->capacity));
+    }
+    if (!slots || !keys || !rows) {
         free(slots);
-        if (keys) m->keys = keys;
         return -1;
     }
-    m->keys = keys;
     free(m->slots);
     m->slots = slots;
     m->mask = capacity - 1;
@@ -102,22 +110,38 @@ static int64_t map_id(Map *m, int64_t key) {
     return m->count - 1;
 }
 
+/* Add column ``p``'s entry to each row's key: a null row adds 0. Column by column, each loop a
+ * gather the compiler can keep branch-free. */
+static int add_column(const Part *p, Py_ssize_t rows, int64_t *keys) {
+    const int64_t *table = p->table;
+    int64_t size = p->size;
+    for (Py_ssize_t row = 0; row < rows; row++) {
+        Py_ssize_t at = row + p->offset;
+        int64_t index = p->width == 4 ? ((const int32_t *)p->indices)[at]
+                                      : ((const int64_t *)p->indices)[at];
+        int valid = !p->validity || (p->validity[at >> 3] >> (at & 7) & 1);
+        if (!valid) continue;
+        if ((uint64_t)index >= (uint64_t)size) return -2;
+        keys[row] += table[index];
+    }
+    return 0;
+}
+
 /* Each row's code (without the GIL): -1 out of memory, -2 an index outside its table. */
 static int codes_of(const Part *parts, int count, Py_ssize_t rows, Map *map, int64_t *codes) {
+    memset(codes, 0, sizeof(int64_t) * (size_t)rows);
+    for (int c = 0; c < count; c++)
+        if (add_column(&parts[c], rows, codes) < 0) return -2;
+    int64_t last_key = 0, last_id = -1;
     for (Py_ssize_t row = 0; row < rows; row++) {
-        int64_t key = 0;
-        for (int c = 0; c < count; c++) {
-            const Part *p = &parts[c];
-            Py_ssize_t at = row + p->offset;
-            if (p->validity && !(p->validity[at >> 3] >> (at & 7) & 1)) continue;
-            int64_t index = p->width == 4 ? ((const int32_t *)p->indices)[at]
-                                          : ((const int64_t *)p->indices)[at];
-            if (index < 0 || index >= p->size) return -2;
-            key += p->table[index];
+        int64_t key = codes[row];
+        if (key != last_key || last_id < 0) { /* runs of one tuple are common in sorted shards */
+            last_id = map_id(map, key);
+            if (last_id < 0) return -1;
+            last_key = key;
         }
-        int64_t id = map_id(map, key);
-        if (id < 0) return -1;
-        codes[row] = id;
+        codes[row] = last_id;
+        map->rows[last_id]++;
     }
     return 0;
 }
@@ -199,8 +223,12 @@ static PyObject *pack(PyObject *module, PyObject *args) {
     }
     PyObject *new = PyBytes_FromStringAndSize((const char *)(map.keys + known_count),
                                               (map.count - known_count) * 8);
-    if (!new) goto done;
-    result = Py_BuildValue("(ON)", codes, new);
+    PyObject *counts = PyBytes_FromStringAndSize((const char *)map.rows, map.count * 8);
+    if (new && counts) result = Py_BuildValue("(ONN)", codes, new, counts);
+    else {
+        Py_XDECREF(new);
+        Py_XDECREF(counts);
+    }
 done:
     for (int c = 0; c < count && c < MAX_PARTS; c++)
         for (int k = 0; k < 3; k++)
@@ -213,7 +241,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"pack", pack, METH_VARARGS,
-     "pack(parts, rows, known) -> (codes, new)\n\n"
+     "pack(parts, rows, known) -> (codes, new, counts)\n\n"
      "Each row's packed key and its id among the keys numbered so far; see the module's source."},
     {NULL, NULL, 0, NULL},
 };

@@ -84,6 +84,8 @@ class Judged:
     traced: int
     evidence: pa.Array | None = None
     self_ids: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+    counts: pa.Array | None = None
+    """The records of each tuple id in this batch, when judging counted them on the way."""
 
     @property
     def keys(self) -> list[Key]:
@@ -157,7 +159,7 @@ class Judge:
         key_columns = [provenance[name] for name in PROVENANCE]
         key_columns += [generation, problem, None if found is None else found.claim]
         with self._lock:
-            codes = self._codes(key_columns, len(batch))
+            codes, counts = self._codes(key_columns, len(batch))
         allowed = pc.take(self.decisions.array("allowed"), codes)
         return Judged(
             batch,
@@ -167,19 +169,22 @@ class Judge:
             traced,
             evidence=None if found is None else found.evidence,
             self_ids={} if found is None else found.counts,
+            counts=counts,
         )
 
-    def _codes(self, key_columns: list[pa.Array | None], rows: int) -> pa.Array:
+    def _codes(
+        self, key_columns: list[pa.Array | None], rows: int
+    ) -> tuple[pa.Array, pa.Array | None]:
         parts = [
             None if column is None else values.lookup(column)
             for values, column in zip(self._values, key_columns, strict=True)
         ]
         sizes = [len(values) for values in self._values]
-        codes, known = self._tuples.ids(parts, sizes, rows)
+        codes, known, counts = self._tuples.ids(parts, sizes, rows)
         for ids in self._tuples.tuples[known:]:
             key = tuple(values.values[i] for values, i in zip(self._values, ids, strict=True))
             self.decisions.add(key, self.gate.outcome(key))
-        return codes
+        return codes, counts
 
 
 def judge(

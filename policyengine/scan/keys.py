@@ -167,8 +167,9 @@ class Tuples:
 
     def ids(
         self, parts: Sequence[Lookup | None], sizes: Sequence[int], rows: int
-    ) -> tuple[pa.Array, int]:
-        """Each of ``rows`` rows' tuple id (int64) and how many tuples were known before.
+    ) -> tuple[pa.Array, int, pa.Array | None]:
+        """Each of ``rows`` rows' tuple id (int64), how many tuples were known before, and the rows
+        of each tuple id when they were counted on the way (the C extension counts them).
 
         ``parts`` are the rows' value ids per column (None: all null), ``sizes`` how many values
         each column has ids for (so that packing reserves enough bits).
@@ -176,28 +177,29 @@ class Tuples:
         known = len(self.tuples)
         if all(part is None for part in parts):
             only = self._add((NULL,) * len(parts))
-            return pa.repeat(pa.scalar(only, pa.int64()), rows), known
+            return pa.repeat(pa.scalar(only, pa.int64()), rows), known, None
         bits = [max(size - 1, 0).bit_length() for size in sizes]
         if sum(bits) > _BITS:
-            return self._by_batch([None if p is None else p.ids() for p in parts]), known
+            return self._by_batch([None if p is None else p.ids() for p in parts]), known, None
         shifts = tuple(sum(bits[i + 1 :]) for i in range(len(bits)))
         if shifts != self._shifts:
             self._shifts = shifts
             self._packed = pa.array([self._pack(t) for t in self.tuples], pa.int64())
         if native is not None:
-            return self._native(parts, shifts, bits, rows), known
+            codes, counts = self._native(parts, shifts, bits, rows)
+            return codes, known, counts
         packed = self._packed_rows([None if p is None else p.ids() for p in parts], shifts)
         found = pc.index_in(packed, value_set=self._packed)
         if found.null_count:
             new = pc.unique(pc.filter(packed, pc.is_null(found)))
             self._learn(new.to_pylist(), bits)
             found = pc.index_in(packed, value_set=self._packed)
-        return pc.cast(found, pa.int64()), known
+        return pc.cast(found, pa.int64()), known, None
 
     def _native(
         self, parts: Sequence[Lookup | None], shifts: Sequence[int], bits: Sequence[int], rows: int
-    ) -> pa.Array:
-        """Pack and look up every row in one pass (the C extension)."""
+    ) -> tuple[pa.Array, pa.Array]:
+        """Pack, look up and count every row in one pass (the C extension)."""
         specs = []
         for part, shift in zip(parts, shifts, strict=True):
             if part is None:
@@ -210,10 +212,13 @@ class Tuples:
             width = indices.type.bit_width // 8
             specs.append((values, validity, indices.offset, width, _values(table)))
         known = self._packed.buffers()[1] if len(self._packed) else b""
-        codes, new = native.pack(tuple(specs), rows, known)
+        codes, new, counts = native.pack(tuple(specs), rows, known)
         if new:
             self._learn(list(struct.unpack(f"<{len(new) // 8}q", new)), bits)
-        return pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(codes)])
+        return (
+            pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(codes)]),
+            pa.Array.from_buffers(pa.int64(), len(counts) // 8, [None, pa.py_buffer(counts)]),
+        )
 
     def _learn(self, packed: Sequence[int], bits: Sequence[int]) -> None:
         """Number the tuples of ``packed`` keys never seen before, in order."""

@@ -96,8 +96,10 @@ class Tally:
     characters: bool = True
     _counts: dict[Key, list[int]] = field(default_factory=dict)
     _outcomes: dict[Key, Outcome] = field(default_factory=dict)
-    # Batches not yet counted: their tuple ids (of ``_decisions``) and characters per record.
+    # Batches not yet counted: their tuple ids (of ``_decisions``) and characters per record, or
+    # their records per tuple id where judging counted them.
     _pending: list[tuple[pa.Array, pa.Array | None]] = field(default_factory=list)
+    _pending_counts: list[pa.Array] = field(default_factory=list)
     _pending_records: int = 0
     # The rows of ``_counts`` by the scan-wide ids of ``_decisions``, so that settling reaches
     # them without hashing a tuple per id; not pickled (a worker's ids mean nothing here).
@@ -124,7 +126,7 @@ class Tally:
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self._pending, self._pending_records = [], 0
+        self._pending, self._pending_counts, self._pending_records = [], [], 0
         self._decisions, self._rows = None, {}
 
     def add(self, judged: Judged, name: str) -> int:
@@ -133,7 +135,10 @@ class Tally:
             self._settle()
             self._decisions, self._rows = judged.decisions, {}
         records = len(judged.batch)
-        self._pending.append((judged.codes, judged.batch.chars() if self.characters else None))
+        if judged.counts is not None and not self.characters:
+            self._pending_counts.append(judged.counts)
+        else:
+            self._pending.append((judged.codes, judged.batch.chars() if self.characters else None))
         self._pending_records += records
         if self._pending_records >= SETTLE:
             self._settle()
@@ -145,28 +150,48 @@ class Tally:
 
     def _settle(self) -> None:
         """Fold the pending batches into the counts."""
-        if not self._pending:
-            return
+        if self._pending:
+            self._fold(self._grouped())
+        if self._pending_counts:
+            self._fold(self._summed())
+        self._pending, self._pending_counts, self._pending_records = [], [], 0
+
+    def _grouped(self) -> Iterable[tuple[int, int, int]]:
+        """(tuple id, records, characters) of the pending batches' codes."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        decisions = self._decisions
-        assert decisions is not None
         codes = pa.chunked_array([c for c, _ in self._pending], pa.int64())
-        found: Iterable[tuple[int, int, int]]
         if self.characters:
             chars = pa.chunked_array([c for _, c in self._pending], pa.int64())
             table = pa.table({"code": codes, "chars": chars})
             grouped = table.group_by("code").aggregate([("code", "count"), ("chars", "sum")])
             sums = [total or 0 for total in grouped["chars_sum"].to_pylist()]
-            found = zip(
+            return zip(
                 grouped["code"].to_pylist(), grouped["code_count"].to_pylist(), sums, strict=True
             )
-        else:  # counting values needs no Acero plan
-            counted = pc.value_counts(codes)
-            values = counted.field("values").to_pylist()
-            found = zip(values, counted.field("counts").to_pylist(), [0] * len(values), strict=True)
-        self._pending, self._pending_records = [], 0
+        counted = pc.value_counts(codes)  # counting values needs no Acero plan
+        values = counted.field("values").to_pylist()
+        return zip(values, counted.field("counts").to_pylist(), [0] * len(values), strict=True)
+
+    def _summed(self) -> Iterable[tuple[int, int, int]]:
+        """(tuple id, records, 0) of the pending batches' records per tuple id."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        longest = max(len(counts) for counts in self._pending_counts)
+        zeros = pa.repeat(pa.scalar(0, pa.int64()), longest)
+        total = zeros
+        for counts in self._pending_counts:  # ids only grow: pad the earlier batches' counts
+            padded = pa.concat_arrays([counts, zeros.slice(len(counts))])
+            total = pc.add(total, padded)
+        ids = pc.indices_nonzero(total)
+        records = pc.take(total, ids).to_pylist()
+        return zip(ids.to_pylist(), records, [0] * len(records), strict=True)
+
+    def _fold(self, found: Iterable[tuple[int, int, int]]) -> None:
+        decisions = self._decisions
+        assert decisions is not None
         rows = self._rows
         for code, records, chars in found:
             row = rows.get(code)

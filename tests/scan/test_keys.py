@@ -94,18 +94,18 @@ def test_tuples_keep_their_ids_whether_packed_or_numbered_by_batch(
     sizes = [1 << width, 5]
     a = Lookup.direct(pa.array([3, 3, 0, 1], pa.int64()), 4)
     b = pa.array([1, 1, 2, 0], pa.int64())
-    first, known = tuples.ids([a, Lookup.direct(b, 5)], sizes, 4)
+    first, known, _ = tuples.ids([a, Lookup.direct(b, 5)], sizes, 4)
     assert known == 0
     assert first.to_pylist() == [0, 0, 1, 2]
     assert tuples.tuples == [(3, 1), (0, 2), (1, 0)]
-    second, known = tuples.ids([Lookup.direct(pa.array([1, 3], pa.int64()), 4), None], sizes, 2)
+    second, known, _ = tuples.ids([Lookup.direct(pa.array([1, 3], pa.int64()), 4), None], sizes, 2)
     assert known == 3
     assert second.to_pylist() == [2, 3]  # (1, 0) known, (3, 0) new
-    third, _ = tuples.ids(
+    third, _, _ = tuples.ids(
         [Lookup.direct(pa.array([0, 1], pa.int64()), 4), Lookup.direct(b.slice(2, 2), 5)], sizes, 2
     )
     assert third.to_pylist() == [1, 2]
-    nothing, _ = tuples.ids([None, None], sizes, 3)
+    nothing, _, _ = tuples.ids([None, None], sizes, 3)
     assert nothing.to_pylist() == [4, 4, 4]
     assert tuples.tuples[4] == (NULL, NULL)
 
@@ -114,12 +114,12 @@ def test_tuples_repack_when_a_column_outgrows_its_bits(packing: str) -> None:
     """Ids stay put when a column gains values and the packing widens."""
     tuples = Tuples()
     narrow = [Lookup.direct(pa.array([1, 2], pa.int64()), 3), Lookup.direct(pa.array([1, 1]), 2)]
-    first, _ = tuples.ids(narrow, [3, 2], 2)
+    first, _, _ = tuples.ids(narrow, [3, 2], 2)
     wide = [
         Lookup.direct(pa.array([2, 1, 300], pa.int64()), 301),
         Lookup.direct(pa.array([1, 1, 1], pa.int64()), 2),
     ]
-    second, _ = tuples.ids(wide, [301, 2], 3)
+    second, _, _ = tuples.ids(wide, [301, 2], 3)
     assert first.to_pylist() == [0, 1]
     assert second.to_pylist() == [1, 0, 2]
 
@@ -152,7 +152,13 @@ def test_packing_in_c_numbers_tuples_as_arrow_does(
         for native in (built, None):
             keys.native = native
             tuples = Tuples()
-            ids = [tuples.ids(parts, sizes, 12 - cut)[0].to_pylist() for _ in range(2)]
+            ids = []
+            for _ in range(2):
+                codes, _, counts = tuples.ids(parts, sizes, 12 - cut)
+                ids.append(codes.to_pylist())
+                if counts is not None:  # counted on the way: the rows of each id
+                    expected = [ids[-1].count(i) for i in range(len(tuples.tuples))]
+                    assert counts.to_pylist() == expected
             found.append((ids, tuples.tuples))
     finally:
         keys.native = built
