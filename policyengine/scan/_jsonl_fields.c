@@ -664,14 +664,11 @@ static PyObject *splice(PyObject *module, PyObject *args) {
     held = 2;
     if (strings(tail_offsets, tail_data, 0, views[2], &tails) < 0) goto done;
     held = 3;
-    if (heads.count != tails.count) {
-        PyErr_SetString(PyExc_ValueError, "heads, tails: one each per code");
-        goto done;
-    }
     Py_ssize_t total = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         int64_t row = rows[i], code = codes[i];
-        if (row < 0 || row >= lines.count || code < 0 || code >= heads.count) {
+        if (row < 0 || row >= lines.count || code < 0 || code >= heads.count ||
+            code >= tails.count) {
             PyErr_SetString(PyExc_ValueError, "a row or code out of range");
             goto done;
         }

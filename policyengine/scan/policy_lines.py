@@ -97,7 +97,7 @@ def _spliced(
     """The chosen lines (each ending with ``}\\n``) with their ``_policy`` spliced in by the C
     extension, in one copy."""
     assert walker is not None
-    heads, tails = pieces_of.array("heads"), pieces_of.array("tails")
+    heads, tails = pieces_of.arrays("heads", "tails")
     return pa.py_buffer(
         walker.splice(
             raw.buffers()[1],
@@ -190,18 +190,23 @@ class Fragments:
     def array(self, kind: str) -> pa.Array:
         """``fronts`` (up to the reason's end), ``ends`` (to the line number), ``tails`` (after
         it) or ``heads`` (front and end together) of each tuple id."""
-        known = len(self._lists[kind])
+        (found,) = self.arrays(kind)
+        return found
+
+    def arrays(self, *kinds: str) -> tuple[pa.Array, ...]:
+        """The arrays of ``kinds``, of the same tuples (the judge may add one meanwhile)."""
+        known = len(self._lists["heads"])
         # The judge may be adding a tuple on another thread: its key comes before its outcome.
         decided = len(self.decisions.outcomes)
         outcomes, keys = self.decisions.outcomes[known:decided], self.decisions.keys[known:decided]
-        if outcomes or kind not in self._arrays:
+        if outcomes or not self._arrays:
             for outcome, key in zip(outcomes, keys, strict=True):
                 front, end, tail = _fragments(outcome, key[GENERATION], self.name)
                 for name, value in (("fronts", front), ("ends", end), ("tails", tail)):
                     self._lists[name].append(value)
                 self._lists["heads"].append(front + end)
             self._arrays = {k: pa.array(v, _BYTES) for k, v in self._lists.items()}
-        return self._arrays[kind]
+        return tuple(self._arrays[kind] for kind in kinds)
 
 
 def _said_json(phrases: pa.Array) -> pa.Array:

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from policyengine.scan import jsonl, policy_lines
 from policyengine.scan.fields import DEFAULT
 from policyengine.scan.formats import format_of, open_input
+from policyengine.scan.gate import Outcome
+from policyengine.scan.judge import Decisions
 
 from .conftest import DEEPSEEK, OPENAI, Scan, jsonl_bytes, read_jsonl, records
 
@@ -288,6 +290,20 @@ def test_blocked_lines_are_spliced_alike_in_c_and_in_arrow(
             scan(shard, blocked=tmp_path / "b.jsonl")
         outputs.append((tmp_path / "b.jsonl").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_fragments_stay_in_step_while_the_judge_adds_a_tuple() -> None:
+    """Lines are made on a writing thread while the scan decides: a tuple whose key is in but
+    whose outcome is not yet gets no fragments, and arrays asked for together are as long."""
+    decisions = Decisions()
+    decisions.add(("openai",) + (None,) * 8, Outcome("violation", ("r",), "why"))
+    fragments = policy_lines.Fragments(decisions, "s.jsonl")
+    assert len(fragments.array("heads")) == 1
+    decisions.keys.append(("meta",) + (None,) * 8)  # the judge, between key and outcome
+    heads, tails = fragments.arrays("heads", "tails")
+    assert (len(heads), len(tails)) == (1, 1)
+    decisions.outcomes.append(Outcome("compliant", (), ""))
+    assert [len(a) for a in fragments.arrays("heads", "tails", "fronts", "ends")] == [2] * 4
 
 
 def test_a_record_with_a_policy_already_gets_it_replaced(scan: Scan, tmp_path: Path) -> None:
