@@ -194,8 +194,11 @@ def scan(paths: list[Path], out: Path | None, suffix: str, **options: Any) -> An
 
 
 def _clear(folder: Path) -> None:
+    """Remove the last run's outputs and wait until the system has written every dirty page: the
+    disk's writing-back of one run's gigabyte would otherwise land on the next measurement."""
     for path in folder.iterdir():
         path.unlink()
+    os.sync()
 
 
 def peak_rss_mb(path: Path, split: bool) -> float:
@@ -236,7 +239,7 @@ def main() -> None:
             ("b", parquet, parquet_floor),
         ]:
             floor(path)  # warm the page cache
-            floors[name] = median(lambda floor=floor, path=path: floor(path))
+            floors[name] = median(lambda floor=floor, path=path: floor(path), before=os.sync)
         mib = jsonl.stat().st_size / 2**20, parquet.stat().st_size / 2**20
         print(
             f"{records:,} records, text 200-2,000 characters: JSON Lines {mib[0]:,.0f} MiB, "
@@ -324,7 +327,9 @@ def main() -> None:
         del lines
         before = load()
         by_workers = {
-            n: median(lambda n=n: scan(parts, None, ".jsonl", ruleset=rules, workers=n))
+            n: median(
+                lambda n=n: scan(parts, None, ".jsonl", ruleset=rules, workers=n), before=os.sync
+            )
             for n in (1, 2)
         }
         print(
