@@ -88,7 +88,7 @@ def _select(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _Undecide
         return _Undecided("record `source.provider`: without it no terms can be chosen")
     if provider == HUMAN:
         return ()
-    entries = [e for e in ruleset.catalog if e.entry.provider == provider]
+    entries = ruleset.entries_of(provider)
     if not entries:
         return _Undecided(f"no terms known for provider `{provider}`")
     entries, overlay = _by_agreement(entries, facts["source.agreement"])
@@ -116,11 +116,8 @@ def _select_licence(ruleset: RuleSet, facts: Facts) -> tuple[Selection, ...] | _
         return _Undecided(
             f"the data's licence is recorded as `{licence}`: find and record its SPDX id to decide"
         )
-    wanted = licence.lower()
     groups = [
-        (entry.precedence or 0, entry.documents)
-        for entry in ruleset.licenses
-        if any(known.lower() == wanted for known in entry.licenses)
+        (entry.precedence or 0, entry.documents) for entry in ruleset.licence_entries(licence)
     ]
     if not groups:
         return _Undecided(f"no terms known for licence `{licence}`")

@@ -67,12 +67,9 @@ def catalog_documents(ruleset: RuleSet, provider: str, licence: str | None) -> f
     A superset of what selection picks: the documents of each of the provider's entries, whatever
     their models, channels and agreement, and of each licence entry naming the licence.
     """
-    found = {d for e in ruleset.catalog if e.entry.provider == provider for d in e.entry.documents}
+    found = {d for entry in ruleset.entries_of(provider) for d in entry.entry.documents}
     if licence is not None:
-        wanted = licence.lower()
-        for entry in ruleset.licenses:
-            if any(known.lower() == wanted for known in entry.licenses):
-                found.update(entry.documents)
+        found.update(d for entry in ruleset.licence_entries(licence) for d in entry.documents)
     return frozenset(found)
 
 

@@ -136,6 +136,15 @@ class RuleSet:
         """The rules that encode clauses of ``document`` at ``version``, in file order."""
         return self.by_version.get((document, version), ())
 
+    def entries_of(self, provider: object) -> list[CompiledEntry]:
+        """The catalog entries of ``provider``, in file order."""
+        return [entry for entry in self.catalog if entry.entry.provider == provider]
+
+    def licence_entries(self, licence: str) -> list[LicenseEntry]:
+        """The licence entries that name ``licence`` (SPDX ids compare without case)."""
+        wanted = licence.lower()
+        return [e for e in self.licenses if any(known.lower() == wanted for known in e.licenses)]
+
     def rule(self, rule_id: str) -> CompiledRule | None:
         """The rule with id ``rule_id``, or None."""
         return self.by_id.get(rule_id)

@@ -236,8 +236,7 @@ class Gate:
             return self._problem(
                 Problem.MISSING, f"the record names provider `{provider}` but no model"
             )
-        entries = (e for e in self.ruleset.catalog if e.entry.provider == provider)
-        if not any(entry.matches_model(model) for entry in entries):
+        if not any(entry.matches_model(model) for entry in self.ruleset.entries_of(provider)):
             return self._problem(
                 Problem.UNKNOWN, f"no terms known for provider `{provider}`, model `{model}`"
             )
