@@ -29,7 +29,8 @@ from policyengine.scan import runner
 from policyengine.scan.formats import temporary_beside, unreadable
 from policyengine.scan.policy_lines import POLICY
 from policyengine.scan.report_model import ScanReport
-from policyengine.scan.summary import ShareLimit, Tally, report
+from policyengine.scan.summary import ShareLimit, report
+from policyengine.scan.tally import Tally
 from policyengine.scan.writers import POLICY_TYPE, Sink
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from policyengine.scan.formats import Format
 from policyengine.scan.judge import Judged
 from policyengine.scan.parquet import from_arrow
 from policyengine.scan.report_model import FileCount
-from policyengine.scan.summary import Context, ShareLimit, Tally
+from policyengine.scan.summary import Context, ShareLimit
+from policyengine.scan.tally import Tally
 from policyengine.scan.writers import Sink, policy_column
 
 PARTITION_FORMAT: Final = "Dask partition"

@@ -41,7 +41,8 @@ from policyengine.scan.judge import Judge
 from policyengine.scan.prefetch import prefetched
 from policyengine.scan.report_model import FileCount, ScanReport
 from policyengine.scan.selfid import Signatures
-from policyengine.scan.summary import Context, ShareLimit, Tally, report
+from policyengine.scan.summary import Context, ShareLimit, report
+from policyengine.scan.tally import Tally
 from policyengine.scan.tracing import Tracer
 from policyengine.scan.writers import Sink
 
