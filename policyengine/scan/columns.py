@@ -187,6 +187,13 @@ def offsets(values: pa.Array) -> pa.Array:
     return found if kind == pa.int64() else pc.cast(found, pa.int64())
 
 
+def int64_values(values: pa.Array) -> pa.Buffer:
+    """The values of an integer array without nulls as int64, from its first one (what the C
+    extensions read), without copying when they are int64 already."""
+    values = pc.cast(values, pa.int64())
+    return values.buffers()[1].slice(values.offset * 8, len(values) * 8)
+
+
 def concatenated(values: pa.Array) -> pa.Buffer:
     """The bytes of a binary or string array's values laid end to end, without copying."""
     if len(values) == 0:

@@ -243,8 +243,10 @@ def _fast(data: Block, options: pj.ParseOptions, expected: int) -> pa.Table | No
             read_options=pj.ReadOptions(use_threads=True, block_size=1 << 20),
             parse_options=options,
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. an object where text belongs
-        return None  # the line-by-line parse says which line and why
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # ArrowNotImplementedError is how pyarrow refuses a value it cannot convert to the schema
+        # (an object where text belongs): the line-by-line parse says which line and why.
+        return None
     return table if table.num_rows == expected else None
 
 

@@ -23,9 +23,12 @@ from policyengine.scan.batch import Batch
 from policyengine.scan.fields import FIELDS, PROVENANCE, FieldMap
 
 try:
-    from policyengine.scan import _jsonl_fields as walker
+    from policyengine.scan import _jsonl_fields
 except ImportError:  # installed without a C compiler
-    walker = None  # type: ignore[assignment]
+    _jsonl_fields = None  # type: ignore[assignment]
+
+walker = _jsonl_fields
+"""The C extension (None where it was not built); the blocked outputs' splicing uses it too."""
 
 Block: TypeAlias = bytes | bytearray | pa.Buffer
 """Whole lines of JSON Lines, the last ending with a newline."""

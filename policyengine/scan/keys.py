@@ -49,11 +49,6 @@ class Lookup:
     indices: pa.Array
     table: pa.Array
 
-    @classmethod
-    def direct(cls, ids: pa.Array, size: int) -> Lookup:
-        """``ids`` (int64, not null) of a column with ids below ``size``."""
-        return cls(ids, pa.array([*range(size), NULL], pa.int64()))
-
     def ids(self) -> pa.Array:
         """Each record's id (int64, never null)."""
         # Nulls are filled before the take: a take through null indices is three times slower.
@@ -146,11 +141,6 @@ def _place(array: pa.Array) -> tuple[int, ...]:
     return (array.offset, len(array), *(0 if b is None else b.address for b in array.buffers()))
 
 
-def _values(array: pa.Array) -> pa.Buffer:
-    """An int64 array's values from its first one (a table: no nulls to mind)."""
-    return array.buffers()[1].slice(array.offset * 8, len(array) * 8)
-
-
 def _filled(indices: pa.Array, null_at: int) -> pa.Array:
     """``indices`` with each null replaced by ``null_at`` (where the ids hold NULL)."""
     return pc.fill_null(indices, null_at) if indices.null_count else indices
@@ -210,7 +200,7 @@ class Tuples:
             validity, values = indices.buffers()
             table = pc.shift_left(part.table, pa.scalar(shift, pa.int64())) if shift else part.table
             width = indices.type.bit_width // 8
-            specs.append((values, validity, indices.offset, width, _values(table)))
+            specs.append((values, validity, indices.offset, width, columns.int64_values(table)))
         known = self._packed.buffers()[1] if len(self._packed) else b""
         codes, new, counts = native.pack(tuple(specs), rows, known)
         if new:

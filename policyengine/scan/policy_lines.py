@@ -16,15 +16,10 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from policyengine.scan import columns
+from policyengine.scan import columns, jsonl_native
 from policyengine.scan.gate import GENERATION
 from policyengine.scan.identify import SAYS
 from policyengine.scan.judge import Decisions, Judged
-
-try:
-    from policyengine.scan import _jsonl_fields as walker
-except ImportError:  # installed without a C compiler
-    walker = None  # type: ignore[assignment]
 
 POLICY: Final = "_policy"
 RAW: Final = "_raw"
@@ -61,7 +56,7 @@ def blocked_jsonl(
     # A record that already has a `_policy` would end up with two; those few are rewritten.
     rewrite = pc.or_(unreadable, pc.take(_has_policy(batch.raw), chosen))
     plain = closed and phrases.null_count == len(phrases) and not pc.any(rewrite).as_py()
-    if plain and walker is not None:
+    if plain and jsonl_native.walker is not None:
         return _spliced(batch.raw, chosen, codes_of, batch.lines(chosen), pieces_of)
     if closed:
         # Each line without its closing brace, copied once, straight from the block.
@@ -96,6 +91,7 @@ def _spliced(
 ) -> pa.Buffer:
     """The chosen lines (each ending with ``}\\n``) with their ``_policy`` spliced in by the C
     extension, in one copy."""
+    walker = jsonl_native.walker
     assert walker is not None
     heads, tails = pieces_of.arrays("heads", "tails")
     return pa.py_buffer(
@@ -103,19 +99,13 @@ def _spliced(
             raw.buffers()[1],
             raw.buffers()[2],
             raw.offset,
-            _int64s(chosen),
-            _int64s(codes),
-            _int64s(numbers),
+            columns.int64_values(chosen),
+            columns.int64_values(codes),
+            columns.int64_values(numbers),
             *heads.buffers()[1:],
             *tails.buffers()[1:],
         )
     )
-
-
-def _int64s(values: pa.Array) -> pa.Buffer:
-    """The values of an integer array without nulls, as int64 from its first one."""
-    values = pc.cast(values, pa.int64())
-    return values.buffers()[1].slice(values.offset * 8, len(values) * 8)
 
 
 def _bodies(raw: pa.Array) -> pa.Array:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policyengine.scan import jsonl, policy_lines
+from policyengine.scan import jsonl, jsonl_native, policy_lines
 from policyengine.scan.fields import DEFAULT
 from policyengine.scan.formats import format_of, open_input
 from policyengine.scan.gate import Outcome
@@ -279,14 +279,14 @@ def test_blocked_lines_are_spliced_alike_in_c_and_in_arrow(
 ) -> None:
     """Empty objects, blank lines (line numbers that skip), trailing space, escapes, several
     outcomes in one block: the blocked output's bytes do not depend on the C extension."""
-    if policy_lines.walker is None:
+    if jsonl_native.walker is None:
         pytest.skip("the C extension was not built (no C compiler)")
     shard = tmp_path / "s.jsonl"
     shard.write_bytes(jsonl_bytes(rows))
     outputs = []
-    for walker in (policy_lines.walker, None):
+    for walker in (jsonl_native.walker, None):
         with monkeypatch.context() as patch:
-            patch.setattr(policy_lines, "walker", walker)
+            patch.setattr(jsonl_native, "walker", walker)
             scan(shard, blocked=tmp_path / "b.jsonl")
         outputs.append((tmp_path / "b.jsonl").read_bytes())
     assert outputs[0] == outputs[1]

@@ -75,6 +75,11 @@ def test_normalized_values_share_an_id() -> None:
     assert days.values == [None, "2025-02-10", "soon", "2025-02-11"]
 
 
+def _direct(ids: pa.Array, size: int) -> Lookup:
+    """Value ids (not null, below ``size``) as a lookup through a table that maps each to itself."""
+    return Lookup(ids, pa.array([*range(size), NULL], pa.int64()))
+
+
 @pytest.fixture(params=["native", "arrow"])
 def packing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tuples packed by the C extension, and by Arrow as without it."""
@@ -92,17 +97,17 @@ def test_tuples_keep_their_ids_whether_packed_or_numbered_by_batch(
     """The same tuple has the same id in every batch, whichever way the batch was numbered."""
     tuples = Tuples()
     sizes = [1 << width, 5]
-    a = Lookup.direct(pa.array([3, 3, 0, 1], pa.int64()), 4)
+    a = _direct(pa.array([3, 3, 0, 1], pa.int64()), 4)
     b = pa.array([1, 1, 2, 0], pa.int64())
-    first, known, _ = tuples.ids([a, Lookup.direct(b, 5)], sizes, 4)
+    first, known, _ = tuples.ids([a, _direct(b, 5)], sizes, 4)
     assert known == 0
     assert first.to_pylist() == [0, 0, 1, 2]
     assert tuples.tuples == [(3, 1), (0, 2), (1, 0)]
-    second, known, _ = tuples.ids([Lookup.direct(pa.array([1, 3], pa.int64()), 4), None], sizes, 2)
+    second, known, _ = tuples.ids([_direct(pa.array([1, 3], pa.int64()), 4), None], sizes, 2)
     assert known == 3
     assert second.to_pylist() == [2, 3]  # (1, 0) known, (3, 0) new
     third, _, _ = tuples.ids(
-        [Lookup.direct(pa.array([0, 1], pa.int64()), 4), Lookup.direct(b.slice(2, 2), 5)], sizes, 2
+        [_direct(pa.array([0, 1], pa.int64()), 4), _direct(b.slice(2, 2), 5)], sizes, 2
     )
     assert third.to_pylist() == [1, 2]
     nothing, _, _ = tuples.ids([None, None], sizes, 3)
@@ -113,11 +118,11 @@ def test_tuples_keep_their_ids_whether_packed_or_numbered_by_batch(
 def test_tuples_repack_when_a_column_outgrows_its_bits(packing: str) -> None:
     """Ids stay put when a column gains values and the packing widens."""
     tuples = Tuples()
-    narrow = [Lookup.direct(pa.array([1, 2], pa.int64()), 3), Lookup.direct(pa.array([1, 1]), 2)]
+    narrow = [_direct(pa.array([1, 2], pa.int64()), 3), _direct(pa.array([1, 1]), 2)]
     first, _, _ = tuples.ids(narrow, [3, 2], 2)
     wide = [
-        Lookup.direct(pa.array([2, 1, 300], pa.int64()), 301),
-        Lookup.direct(pa.array([1, 1, 1], pa.int64()), 2),
+        _direct(pa.array([2, 1, 300], pa.int64()), 301),
+        _direct(pa.array([1, 1, 1], pa.int64()), 2),
     ]
     second, _, _ = tuples.ids(wide, [301, 2], 3)
     assert first.to_pylist() == [0, 1]
