@@ -84,15 +84,16 @@ class Context:
 
 def report(tally: Tally, context: Context) -> ScanReport:
     """The report of a finished scan."""
-    items = sorted(tally.counts.items(), key=lambda item: (-item[1][0], _sortable(item[0])))
-    records = sum(count for count, _ in tally.counts.values())
-    chars = sum(c for _, c in tally.counts.values()) if tally.characters else None
-    allowed = sum(n for key, (n, _) in items if tally.outcomes[key].allowed)
+    counts, outcomes = tally.counts, tally.outcomes  # each settles the tally first
+    items = sorted(counts.items(), key=lambda item: (-item[1][0], _sortable(item[0])))
+    records = sum(count for count, _ in counts.values())
+    chars = sum(c for _, c in counts.values()) if tally.characters else None
+    allowed = sum(n for key, (n, _) in items if outcomes[key].allowed)
     verdicts = dict.fromkeys(VERDICTS, 0)
     problems = {p.value: 0 for p in Problem}
     rules: dict[str, int] = defaultdict(int)
     for key, (count, _) in items:
-        outcome = tally.outcomes[key]
+        outcome = outcomes[key]
         verdicts[outcome.verdict] += count
         if outcome.problem is not None:
             problems[outcome.problem.value] += count
@@ -119,7 +120,7 @@ def report(tally: Tally, context: Context) -> ScanReport:
             RuleCount(rule=r, records=n)
             for r, n in sorted(rules.items(), key=lambda x: (-x[1], x[0]))
         ],
-        provenance=[_provenance(key, count, tally.outcomes[key]) for key, (count, _) in items],
+        provenance=[_provenance(key, count, outcomes[key]) for key, (count, _) in items],
         examples=tally.examples,
         limits=limits,
         self_id=None if context.signatures is None else _self_id(tally, context.signatures),
@@ -156,11 +157,12 @@ def _sortable(key: Key) -> tuple[str, ...]:
 
 def _shares(tally: Tally, index: int, records: int, chars: int | None) -> list[Share]:
     grouped: dict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0])
+    outcomes = tally.outcomes
     for key, (count, characters) in tally.counts.items():
         row = grouped[key[index]]
         row[0] += count
         row[1] += characters
-        row[2] += count if tally.outcomes[key].allowed else 0
+        row[2] += count if outcomes[key].allowed else 0
     return [
         Share(
             name=name,
