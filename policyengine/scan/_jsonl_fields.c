@@ -77,6 +77,17 @@ static inline uint64_t special(uint64_t x) {
     return (zero_quote | zero_slash | control) & HIGHS;
 }
 
+/* The set bits of a 16-bit mask, and the bytes of x with their high bit set: inline, because
+ * without -mpopcnt (not every x86-64 has it) __builtin_popcount is a call into libgcc. */
+static inline int bits16(unsigned m) {
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0F0Fu;
+    return (int)((m + (m >> 8)) & 0x1Fu);
+}
+
+static inline int high_bytes(uint64_t x) { return (int)((((x & HIGHS) >> 7) * ONES) >> 56); }
+
 static inline int hex(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -116,11 +127,11 @@ static int string(Walk *w, const unsigned char **start, Py_ssize_t *length, int 
                 ? (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(-64))) : 0;
             if (mask) {
                 int before = __builtin_ctz(mask);
-                more += __builtin_popcount(continuation & ((1u << before) - 1));
+                if (continuation) more += bits16(continuation & ((1u << before) - 1));
                 p += before;
                 break;
             }
-            more += __builtin_popcount(continuation);
+            if (continuation) more += bits16(continuation);
             p += 16;
         }
 #endif
@@ -128,7 +139,7 @@ static int string(Walk *w, const unsigned char **start, Py_ssize_t *length, int 
             uint64_t x;
             memcpy(&x, p, 8);
             if (special(x)) break;
-            if (extra != NULL) more += __builtin_popcountll(x & ~(x << 1) & HIGHS);
+            if (extra != NULL) more += high_bytes(x & ~(x << 1));
             p += 8;
         }
         if (p >= end) return -1;
