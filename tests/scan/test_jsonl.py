@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
+import random
+from contextlib import ExitStack
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pytest
@@ -191,6 +196,7 @@ def test_blocks_split_on_line_boundaries_keep_every_record(tmp_path: Path) -> No
     terminated=st.booleans(),
     block=st.integers(1, 64),
     compressed=st.booleans(),
+    mapped=st.booleans(),
 )
 def test_blocks_hold_every_byte_once_in_whole_lines(
     tmp_path_factory: pytest.TempPathFactory,
@@ -198,19 +204,47 @@ def test_blocks_hold_every_byte_once_in_whole_lines(
     terminated: bool,
     block: int,
     compressed: bool,
+    mapped: bool,
 ) -> None:
-    """Read from a plain file (again from each block's last line end) or from a decompressed
-    stream (cut in place), the blocks are the file's bytes in order, each ending a line."""
+    """Taken from a plain file (mapped, or read where mapping fails; again from each block's last
+    line end) or from a decompressed stream (cut in place), the blocks are the file's bytes in
+    order, each ending a line."""
     data = b"\n".join(lines) + (b"\n" if terminated and lines else b"")
     shard = tmp_path_factory.mktemp("blocks") / ("s.jsonl.gz" if compressed else "s.jsonl")
     shard.write_bytes(gzip.compress(data) if compressed else data)
-    fmt = format_of(shard)
-    assert fmt is not None
-    with open_input(shard, fmt) as (stream, _):
-        blocks = [bytes(memoryview(b)) for b in jsonl._blocks(stream, shard, block)]
+    blocks = _plain_blocks(shard, block, mapped)
     assert all(b.endswith(b"\n") and b for b in blocks)
     expected = data if not data or data.endswith(b"\n") else data + b"\n"
     assert b"".join(blocks) == expected
+
+
+def _plain_blocks(shard: Path, block: int, mapped: bool = True) -> list[bytes]:
+    """The blocks of ``shard``; with ``mapped`` False, a plain file's bytes are read, as where
+    the system cannot map it."""
+    fmt = format_of(shard)
+    assert fmt is not None
+    with ExitStack() as stack:
+        if not mapped:
+            refused = OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+            stack.enter_context(mock.patch.object(jsonl.mmap, "mmap", side_effect=refused))
+        stream, raw = stack.enter_context(open_input(shard, fmt))
+        found = [bytes(memoryview(b)) for b in jsonl._blocks(stream, shard, block)]
+        if fmt.codec is None:
+            assert raw.tell() == shard.stat().st_size  # what progress is told
+    return found
+
+
+def test_mapped_and_read_blocks_agree_across_mapping_boundaries(tmp_path: Path) -> None:
+    """Blocks starting anywhere in a file of a few MiB (mappings start on page boundaries) hold
+    the same bytes mapped as read."""
+    rng = random.Random(3)
+    lines = [b"x" * rng.randrange(0, 9000) for _ in range(1200)]
+    shard = tmp_path / "s.jsonl"
+    shard.write_bytes(b"\n".join(lines))
+    mapped, read = _plain_blocks(shard, 65_537), _plain_blocks(shard, 65_537, mapped=False)
+    assert len(mapped) > 50
+    assert mapped == read
+    assert b"".join(mapped) == shard.read_bytes() + b"\n"
 
 
 def test_a_newline_far_before_a_blocks_end_is_found(tmp_path: Path) -> None:
