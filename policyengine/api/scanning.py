@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,8 +53,8 @@ def scan(
     ``on_unknown`` (``allow``, ``review`` or ``deny``) what becomes of records whose provenance is
     missing or unknown to the rules, ``tracer`` finds the provenance of records without any from
     the fingerprint of their text (see :class:`LedgerTracer`), ``max_shares`` are composition limits
-    (``provider=openai:0.05``), ``workers`` spreads files over threads. ``ruleset``, when
-    given, is ``rules`` already loaded.
+    (``provider=openai:0.05``), ``workers`` spreads files over worker processes (threads where
+    the system does not fork). ``ruleset``, when given, is ``rules`` already loaded.
     ``detect_self_id`` compares what each text identifies itself as ("I'm Claude, made by
     Anthropic") with its provenance, using the ``signatures`` file (default: the bundled one;
     see ``docs/self-id.md``). ``characters`` counts each record's characters of text for the
@@ -160,20 +162,23 @@ class LedgerTracer:
     """Finds the generations whose recorded outputs have given text digests, in a ledger.
 
     Picklable (it holds the URL; each process opens its own engine), so it can be handed to
-    worker processes; threads share its engine. Raises PolicyEngineError (PE401) when the
-    database cannot be queried.
+    worker processes; threads share its engine. A process forked from one that used it (a
+    ``--workers`` scan's) opens its own engine too, and leaves the parent's connections alone.
+    Raises PolicyEngineError (PE401) when the database cannot be queried.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Any = None
         self._lock = threading.Lock()
+        _LEDGER_TRACERS.add(self)
 
     def __getstate__(self) -> dict[str, str]:
         return {"url": self.url}
 
     def __setstate__(self, state: dict[str, str]) -> None:
         self.url, self._engine, self._lock = state["url"], None, threading.Lock()
+        _LEDGER_TRACERS.add(self)
 
     def __call__(self, digests: Sequence[bytes]) -> Mapping[bytes, Origins]:
         """Digest → (generation id, source facts) for each digest the ledger holds."""
@@ -210,3 +215,22 @@ class LedgerTracer:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def _forked(self) -> None:
+        """In a forked child: drop the parent's pool without closing its connections, which
+        the parent still uses (SQLAlchemy's advice for engines crossing a fork)."""
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+        self._engine, self._lock = None, threading.Lock()
+
+
+_LEDGER_TRACERS: weakref.WeakSet[LedgerTracer] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for tracer in list(_LEDGER_TRACERS):
+        tracer._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

@@ -106,7 +106,7 @@ NOT_COUNTED = "–"
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Threads to spread the files over.",
+    help="Worker processes to spread the files over (threads where the system does not fork).",
 )
 @click.option(
     "--detect-self-id",

@@ -1,7 +1,7 @@
 """What one task of a data framework does, without the framework: scan one shard file into part
 files, or judge one in-memory Arrow partition, counting into a :class:`Tally` either way.
 
-The shard task is the one the CLI's ``--workers`` threads run (:func:`runner.scan_file` into
+The shard task is the one the CLI's ``--workers`` run (:func:`runner.scan_file` into
 part files that the caller appends in input order); the partition task is the Arrow batch function
 (the policy's judge over :func:`from_arrow`) with the CLI's tally. Neither imports Dask, so Ray or
 Spark adapters can reuse them. A task reports bad input as :class:`Failed` rather than raising, because

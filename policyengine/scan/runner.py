@@ -1,20 +1,17 @@
 """Scanning shards end to end: read, judge, split into outputs, tally; on one thread or several.
 
-With ``workers > 1`` the files are spread over threads that share one judge (so each provenance
-tuple is still decided once a scan). Threads rather than processes: reading, parsing and the
-Arrow work release the GIL, and a thread starts at once where a process would first spend about
-a second importing and loading the rules, which is as long as scanning a few hundred thousand
-records takes. Each worker writes its files' outputs to temporary part files beside the outputs;
-they are appended in input order, so the outputs and the report are the same as with one worker.
-Whatever fails, no output is left half written.
+With ``workers > 1`` the files are spread over worker processes forked from this one, which start
+with the rules loaded (threads where the system does not fork; see :mod:`.workers`). Each worker
+writes its files' outputs to temporary part files beside the outputs; they are appended in input
+order, so the outputs and the report are the same as with one worker. Whatever fails, no output is
+left half written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,13 +41,11 @@ from policyengine.scan.selfid import Signatures
 from policyengine.scan.summary import Context, ShareLimit, report
 from policyengine.scan.tally import Tally
 from policyengine.scan.tracing import Tracer
+from policyengine.scan.workers import Progress, Workers
 from policyengine.scan.writers import Sink
 
 AHEAD: Final = 8
 """Batches of provenance alone read ahead (65,536 records of a few dictionary ids each)."""
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes of input read since the last call."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,31 +286,26 @@ def _parallel(
     judge: Judge,
     fields: FieldMap,
     sinks: Mapping[str, Sink],
-    workers: int,
+    count: int,
     progress: Progress | None,
     characters: bool,
 ) -> Tally:
-    """Scan the files on ``workers`` threads sharing one judge, each into its own part files,
-    then append the parts in input order."""
+    """Scan the files on ``count`` workers (see :mod:`.workers`), each file into its own part
+    files, then append the parts in input order."""
     tally = Tally(characters=characters)
     parts = [{name: temporary_beside(sink.path) for name, sink in sinks.items()} for _ in inputs]
+
+    def job(index: int, progress: Progress | None) -> Tally:
+        specs = _specs(sinks, parts[index])
+        return _scan_part(inputs[index], judge, fields, specs, characters, progress)
+
     try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="policyengine-scan") as pool:
-            futures = [
-                pool.submit(
-                    _scan_part, shard, judge, fields, _specs(sinks, part), characters, progress
-                )
-                for shard, part in zip(inputs, parts, strict=True)
-            ]
-            try:
-                for shard, future, part in zip(inputs, futures, parts, strict=True):
-                    tally.merge(future.result())
-                    for name, sink in sinks.items():
-                        sink.append(part[name], str(shard.path))
-            except BaseException:
-                for future in futures:
-                    future.cancel()  # files not started yet; those being read end first
-                raise
+        with Workers(count, job, progress) as pool:
+            futures = [pool.submit(index) for index in range(len(inputs))]
+            for shard, future, part in zip(inputs, futures, parts, strict=True):
+                tally.merge(pool.result(future))
+                for name, sink in sinks.items():
+                    sink.append(part[name], str(shard.path))
     finally:
         for part in parts:
             for path in part.values():
@@ -341,7 +331,7 @@ def _scan_part(
     characters: bool,
     progress: Progress | None,
 ) -> Tally:
-    """On a worker thread: scan one file into its part files (closed, never renamed)."""
+    """On a worker: scan one file into its part files (closed, never renamed)."""
     tally = Tally(characters=characters)
     part = {
         name: Sink(path, fmt, blocked=blocked, temporary=temporary)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,14 +154,23 @@ def test_scan_traces_records_without_provenance(
 
 
 def test_tracing_works_in_worker_processes(engine: Engine, url: str, tmp_path: Path) -> None:
-    """The ledger tracer pickles into worker processes, which open their own connections."""
+    """The ledger tracer pickles into worker processes, which open their own connections; forked
+    workers leave the connections the scanning process holds alone, so it traces on after."""
     shards = []
     for index, value in enumerate([GPT, R1]):
         shard = tmp_path / f"s{index}.jsonl"
         shard.write_bytes(jsonl_bytes([{"text": value}]))
         shards.append(shard)
     tracer = api.LedgerTracer(url)
-    report = api.scan(shards, use="distillation", target=TARGET, tracer=tracer, workers=2)
-    tracer.close()
+    try:
+        first = api.scan(shards[:1], use="distillation", target=TARGET, tracer=tracer)
+        report = api.scan(shards, use="distillation", target=TARGET, tracer=tracer, workers=2)
+        again = api.scan(shards[1:], use="distillation", target=TARGET, tracer=tracer)
+        unpickled = pickle.loads(pickle.dumps(tracer))
+        last = api.scan(shards[:1], use="distillation", target=TARGET, tracer=unpickled)
+        unpickled.close()
+    finally:
+        tracer.close()
     assert report.traced == 2
     assert report.allowed == 1
+    assert (first.traced, again.traced, last.traced) == (1, 1, 1)
