@@ -106,6 +106,13 @@ class Outcome:
         return self.verdict == "compliant"
 
 
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A provenance value that does not fit its fact, and why (a FactError's message)."""
+
+    why: str
+
+
 class Gate:
     """Decides provenance tuples against one rule set, use and target, remembering each answer."""
 
@@ -128,6 +135,7 @@ class Gate:
         # Walked when the first day of a scope reaches the rules.
         self._classes: dict[Scope, DayClasses] = {}
         self._by_class: dict[tuple[Key, int | None], Outcome] = {}
+        self._coerced: dict[tuple[str, str], Value | _Refused] = {}
 
     def outcome(self, key: Key) -> Outcome:
         """The outcome for one provenance tuple (decided on first sight)."""
@@ -149,7 +157,7 @@ class Gate:
         if provider is None:
             return self._problem(Problem.MISSING, "the record names no provider")
         try:
-            facts = Facts.parse({FACT_OF[n]: v for n, v in values.items() if v is not None})
+            facts = self._facts(values)
         except FactError as error:
             return self._problem(Problem.INVALID, str(error))
         day = facts.known.get("source.generated_at")
@@ -170,6 +178,29 @@ class Gate:
             if unknown is not None:
                 return unknown
         return self._ruled(key, facts, claim, (provider, values["license"]))
+
+    def _facts(self, values: Mapping[str, str | None]) -> Facts:
+        """``Facts.parse`` of a tuple's provenance values, each value coerced once a scan: the
+        tuples of a scan share most of their values (a provider, a model, a day).
+
+        Raises FactError for the first value (in field order) that does not fit its fact.
+        """
+        known: dict[str, Value] = {}
+        for name, value in values.items():
+            if value is None:
+                continue
+            fact = FACT_OF[name]
+            found = self._coerced.get((fact, value))
+            if found is None:
+                try:
+                    found = Facts.parse({fact: value}).known[fact]
+                except FactError as error:
+                    found = _Refused(str(error))
+                self._coerced[fact, value] = found
+            if isinstance(found, _Refused):
+                raise FactError(found.why)
+            known[fact] = found
+        return Facts(known)
 
     def _ruled(self, key: Key, facts: Facts, claim: str | None, scope: Scope) -> Outcome:
         """The rules' outcome, shared by the days of the day's class (the tuple otherwise the same).

@@ -91,6 +91,29 @@ def test_unreadable_and_invalid_provenance_is_always_blocked(
     assert reason in outcome.reason
 
 
+def test_values_coerced_once_decide_every_tuple_as_parsing_each_would(bundled: RuleSet) -> None:
+    """The gate coerces each provenance value once a scan; tuples sharing a value, valid or not,
+    get what parsing each tuple whole gives, and the first misfit in field order names itself."""
+    gate = Gate(bundled, FACTS, "distillation")
+    keys = [
+        _key("openai", "gpt-4o-2024-08-06", "fax", "2025-06-02"),
+        _key("openai", "gpt-4o-mini-2024-07-18", "fax", "2025-06-03"),
+        _key("OpenAI", "gpt-4o", "fax", "yesterday"),
+        _key("openai", "gpt-4o-2024-08-06", "api", "yesterday"),
+        _key("openai", "gpt-4o-2024-08-06", "api", "2025-06-02"),
+        _key("deepseek", "deepseek-r1", "open_weights", "2025-06-02"),
+    ]
+    for key in keys:
+        fresh = Gate(bundled, FACTS, "distillation").outcome(key)
+        assert gate.outcome(key) == fresh
+    reasons = [gate.outcome(key).reason for key in keys]
+    assert "`fax` is not a value" in reasons[0]
+    assert "`fax` is not a value" in reasons[1]
+    assert "`OpenAI` is not an id" in reasons[2]
+    assert "not a date" in reasons[3]
+    assert [gate.outcome(key).verdict for key in keys[4:]] == ["violation", "compliant"]
+
+
 def test_known_provenance_is_decided_by_the_rules(bundled: RuleSet) -> None:
     """Known provenance goes through the evaluator: its verdict and deciding rules."""
     gate = Gate(bundled, FACTS, "distillation")
