@@ -41,6 +41,7 @@ hundred names a provider without doing so).
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import shutil
@@ -155,6 +156,24 @@ def median(
     return statistics.median(times)
 
 
+def paired(
+    first: Callable[[], object],
+    second: Callable[[], object],
+    runs: int,
+    before: Callable[[], object] | None = None,
+) -> tuple[float, float, float]:
+    """Medians of ``runs`` timings of ``first`` and of ``second``, run in turn (``before``, untimed,
+    ahead of each), and the median of the ratios second / first of each pair. Taking them in turn
+    exposes both to the same moments of a machine whose speed drifts by tens of percent within a
+    minute, which a floor measured once at the start would not be."""
+    pairs = []
+    for _ in range(runs):
+        pairs.append(tuple(median(work, runs=1, before=before) for work in (first, second)))
+    ones, twos = [a for a, _ in pairs], [b for _, b in pairs]
+    ratio = statistics.median(b / a for a, b in pairs)
+    return statistics.median(ones), statistics.median(twos), ratio
+
+
 def orjson_floor(path: Path) -> None:
     """Floor (a): every line parsed with orjson."""
     loads = orjson.loads
@@ -225,6 +244,7 @@ def load() -> str:
 
 def main() -> None:
     records = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     rules = api.require_rules()
     print(f"load average (1/5/15 min) at start: {load()}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
@@ -233,22 +253,22 @@ def main() -> None:
         write_shards(jsonl, parquet, records)
         out = base / "out"
         out.mkdir()
-        floors = {}
-        for name, path, floor in [
-            ("a", jsonl, orjson_floor),
-            ("b", parquet, parquet_floor),
-        ]:
-            floor(path)  # warm the page cache
-            floors[name] = median(lambda floor=floor, path=path: floor(path), before=os.sync)
+        floor_of = {
+            "a": lambda: orjson_floor(jsonl),
+            "b": lambda: parquet_floor(parquet),
+        }
+        for warm in floor_of.values():
+            warm()  # warm the page cache
         mib = jsonl.stat().st_size / 2**20, parquet.stat().st_size / 2**20
         print(
             f"{records:,} records, text 200-2,000 characters: JSON Lines {mib[0]:,.0f} MiB, "
-            f"Parquet {mib[1]:,.0f} MiB; median of 3 runs"
+            f"Parquet {mib[1]:,.0f} MiB; each scan run {runs} times in turn with its floor: "
+            f"medians, and the median of the pairs' ratios"
         )
-        print(f"  floor (a) every line parsed with orjson:      {floors['a']:6.2f} s")
-        print(f"  floor (b) provenance columns read by pyarrow: {floors['b']:6.2f} s")
         written = {
-            suffix: median(lambda path=path: write_floor(path, out), before=lambda: _clear(out))
+            suffix: median(
+                lambda path=path: write_floor(path, out), runs=runs, before=lambda: _clear(out)
+            )
             for suffix, path in [(".jsonl", jsonl), (".parquet", parquet)]
         }
         print(
@@ -274,16 +294,18 @@ def main() -> None:
 
             # Each split run writes fresh outputs: replacing the last run's makes the file
             # system discard 1 GB first (0.1 s per 300 MB file on ext4), which is no scan's work.
-            took = timings[label] = median(work, before=lambda: _clear(out))
-            ratio = took / floors[floor]
+            floor_took, took, ratio = paired(
+                floor_of[floor], work, runs, before=lambda: _clear(out)
+            )
+            timings[label] = took
             goal = (
                 f"target <= {target}x: {'met' if ratio <= target else 'missed'}" if target else ""
             )
             if label.endswith("split"):
                 goal += f" (copying alone {written[suffix] / took:.0%} of it)"
             print(
-                f"  scan {label:<30} {took:6.2f} s {records / took:>11,.0f} records/s "
-                f"{ratio:5.2f}x floor ({floor}) {goal}"
+                f"  scan {label:<30} {took:6.2f} s {records / took:>11,.0f} records/s, "
+                f"floor ({floor}) {floor_took:5.2f} s: {ratio:5.2f}x {goal}"
             )
         assert report is not None
         print(
@@ -318,25 +340,25 @@ def main() -> None:
             )
         shutil.rmtree(big_dir)
 
+        # Written line by line: a scanning process holding the shard's lines would make each
+        # worker's fork copy the page tables of gigabytes it never reads.
         parts = [base / f"part{i}.jsonl" for i in range(4)]
+        quarter = -(-records // 4)
         with jsonl.open("rb") as stream:
-            lines = stream.readlines()
-        quarter = -(-len(lines) // 4)
-        for i, part in enumerate(parts):
-            part.write_bytes(b"".join(lines[i * quarter : (i + 1) * quarter]))
-        del lines
+            for part in parts:
+                with part.open("wb") as written:
+                    written.writelines(itertools.islice(stream, quarter))
         before = load()
-        by_workers = {
-            n: median(
-                lambda n=n: scan(parts, None, ".jsonl", ruleset=rules, workers=n), before=os.sync
-            )
-            for n in (1, 2)
-        }
+        one, two, ratio = paired(
+            lambda: scan(parts, None, ".jsonl", ruleset=rules, workers=2),
+            lambda: scan(parts, None, ".jsonl", ruleset=rules, workers=1),
+            runs,
+            before=os.sync,
+        )
         print(
-            f"workers, four JSON Lines files of {quarter:,} records, report only: "
-            f"--workers 1 {by_workers[1]:.2f} s, --workers 2 {by_workers[2]:.2f} s, "
-            f"{by_workers[1] / by_workers[2]:.2f}x (target >= 1.7x); load average {before} "
-            f"before, {load()} after"
+            f"workers, four JSON Lines files of {quarter:,} records, report only, run in turn: "
+            f"--workers 1 {two:.2f} s, --workers 2 {one:.2f} s, {ratio:.2f}x (target >= 1.7x); "
+            f"load average {before} before, {load()} after"
         )
 
         for label, path, suffix in [
@@ -347,7 +369,8 @@ def main() -> None:
             detected = median(
                 lambda path=path, suffix=suffix: scan(
                     [path], None, suffix, ruleset=rules, detect_self_id=True
-                )
+                ),
+                runs=runs,
             )
             found = scan([path], None, suffix, ruleset=rules, detect_self_id=True).self_id.records
             print(
