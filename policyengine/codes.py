@@ -90,6 +90,7 @@ SCAN_FIELD_MAP: Final = "PE603"
 SCAN_CONFIG: Final = "PE604"
 SCAN_SHARE_LIMIT: Final = "PE605"
 SCAN_OUTPUT: Final = "PE606"
+SCAN_WORKER: Final = "PE607"
 SCAN_MALFORMED: Final = "PE610"
 SCAN_NO_PROVENANCE: Final = "PE611"
 SCAN_UNKNOWN_PROVENANCE: Final = "PE612"
@@ -195,6 +196,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     SCAN_CONFIG: "a scan config file cannot be read, has the wrong shape or lacks the profile",
     SCAN_SHARE_LIMIT: "a `--max-share` limit is not `FIELD=VALUE:FRACTION`",
     SCAN_OUTPUT: "an output cannot be written as asked",
+    SCAN_WORKER: "a worker process ended before it finished its file (stopped by the system)",
     SCAN_MALFORMED: "a record is not a JSON object, or a provenance field holds no text",
     SCAN_NO_PROVENANCE: "a record names no provider or model, and no fingerprint traces it",
     SCAN_UNKNOWN_PROVENANCE: "a record's provider or model is one no rule pack knows",

@@ -22,6 +22,9 @@ class ExitCode(enum.IntEnum):
 # Problems with what the user pointed at, rather than with the rules themselves.
 _INPUT_CODES = frozenset({codes.FILE_NOT_FOUND, codes.NO_PACKS})
 
+# Failures of the program's own work that no input explains (a worker process stopped).
+_INTERNAL_CODES = frozenset({codes.SCAN_WORKER})
+
 
 def for_diagnostics(diagnostics: Diagnostics) -> ExitCode:
     """OK without errors; USAGE when every error is a bad path; INVALID_RULES otherwise."""
@@ -34,8 +37,11 @@ def for_diagnostics(diagnostics: Diagnostics) -> ExitCode:
 
 
 def for_input(diagnostics: Diagnostics) -> ExitCode:
-    """OK without errors, USAGE otherwise: for commands that read data, not rules (the ledger)."""
+    """OK without errors, USAGE otherwise: for commands that read data, not rules (the ledger);
+    INTERNAL when the program's own work failed (a worker process stopped)."""
     errors = [d for d in diagnostics if d.severity.value == "error"]
+    if any(d.code in _INTERNAL_CODES for d in errors):
+        return ExitCode.INTERNAL
     return ExitCode.USAGE if errors else ExitCode.OK
 
 

@@ -42,7 +42,7 @@ from policyengine.scan.selfid import Signatures
 from policyengine.scan.summary import Context, ShareLimit, report
 from policyengine.scan.tally import Tally
 from policyengine.scan.tracing import Tracer
-from policyengine.scan.workers import Progress, Workers
+from policyengine.scan.workers import Progress, WorkerLost, Workers
 from policyengine.scan.writers import Sink
 
 AHEAD: Final = 8
@@ -321,7 +321,10 @@ def _parallel(
         with Workers(count, job, progress) as pool:
             futures = [pool.submit(index) for index in range(len(inputs))]
             for shard, future, part in zip(inputs, futures, parts, strict=True):
-                tally.merge(pool.result(future))
+                try:
+                    tally.merge(pool.result(future))
+                except WorkerLost:
+                    raise _lost(shard) from None
                 for name, sink in sinks.items():
                     sink.append(part[name], str(shard.path))
     finally:
@@ -329,6 +332,20 @@ def _parallel(
             for path in part.values():
                 path.unlink(missing_ok=True)
     return tally
+
+
+def _lost(shard: Shard) -> PolicyEngineError:
+    return PolicyEngineError(
+        [
+            Diagnostic(
+                codes.SCAN_WORKER,
+                "a worker process was stopped by the system (out of memory, or a signal) before "
+                f"`{shard.path}` and the files after it were scanned",
+                Location(str(shard.path)),
+                help="scan again with fewer `--workers` or more memory; no output was written",
+            )
+        ]
+    )
 
 
 PartSpec = dict[str, tuple[Path, Format, bool, Path]]

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as Pending
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Final, Generic, TypeVar
 
 R = TypeVar("R")
@@ -35,6 +36,11 @@ _POLL: Final = 0.2
 
 _job: Any = None
 _counter: Any = None
+
+
+class WorkerLost(Exception):
+    """A worker process ended before returning its result (the system stopped it: out of
+    memory, a signal)."""
 
 
 class Workers(Generic[R]):
@@ -74,6 +80,8 @@ class Workers(Generic[R]):
             except Pending:
                 self._report()
                 continue
+            except BrokenProcessPool:
+                raise WorkerLost from None
             self._report()
             return found
 

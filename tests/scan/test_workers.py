@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from policyengine import api, codes
+from policyengine.cli.main import cli
 from policyengine.diagnostics import Diagnostic, Location, PolicyEngineError
-from policyengine.scan import workers
+from policyengine.scan import runner, workers
+from policyengine.scan.runner import Shard
 from policyengine.scan.workers import Progress, Workers
 
 from .conftest import DEEPSEEK, OPENAI, TARGET, jsonl_bytes, records
@@ -101,3 +105,65 @@ def test_a_scan_on_workers_reports_every_byte_read(
     report = api.scan(shards, use="distillation", target=TARGET, workers=2, progress=progress)
     assert sum(read) == sum(shard.stat().st_size for shard in shards)
     assert report.records == 3 * 57 + 3
+
+
+def _die(index: int, progress: Progress | None) -> int:
+    if index == 1:
+        os._exit(9)  # as the system's out-of-memory killer leaves a process: no result
+    return index
+
+
+@FORKING
+def test_a_worker_process_that_ends_without_a_result_is_lost() -> None:
+    with Workers(2, _die, None) as pool:
+        futures = [pool.submit(index) for index in range(3)]
+        with pytest.raises(workers.WorkerLost):
+            pool.result(futures[1])
+
+
+@FORKING
+def test_a_scan_whose_worker_is_stopped_exits_5_naming_the_file_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PE607, exit 5 (no input explains it), no output and no part file left behind."""
+    shards = []
+    for index in range(3):
+        shard = tmp_path / f"s{index}.jsonl"
+        shard.write_bytes(jsonl_bytes(records(4, **DEEPSEEK)))
+        shards.append(shard)
+    scan_part = runner._scan_part
+
+    def stopped(shard: Shard, *args: Any) -> Any:
+        if shard.path.name == "s1.jsonl":
+            os._exit(9)
+        return scan_part(shard, *args)
+
+    monkeypatch.setattr(runner, "_scan_part", stopped)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "scan",
+            *map(str, shards),
+            "--use",
+            "distillation",
+            "--competes-with",
+            "openai",
+            "--workers",
+            "2",
+            "--allowed",
+            str(out / "a.jsonl"),
+            "--blocked",
+            str(out / "b.jsonl"),
+        ],
+    )
+    assert result.exit_code == 5, result.output
+    # The file named is the first unfinished one: s1's, or s0 when it was still being scanned.
+    named = [
+        s for s in shards[:2] if f"signal) before `{s}` and the files after it" in result.stderr
+    ]
+    assert len(named) == 1, result.stderr
+    assert result.stderr.startswith(f"{named[0]}: PE607 a worker process was stopped by the system")
+    assert "Traceback" not in result.output
+    assert list(out.iterdir()) == []
