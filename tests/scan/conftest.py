@@ -76,3 +76,15 @@ def write_parquet(path: Path, rows: list[dict[str, Any]], schema: pa.Schema | No
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON Lines output."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(params=[True, False], ids=["processes", "threads"])
+def forks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Workers as forked processes, then as threads (processes are skipped where the system does
+    not fork)."""
+    from policyengine.scan import workers
+
+    if request.param and not workers.FORKS:
+        pytest.skip("this system does not fork")
+    monkeypatch.setattr(workers, "FORKS", request.param)
+    return bool(request.param)

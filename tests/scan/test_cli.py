@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner, Result
 
 from policyengine.cli.main import cli
-from policyengine.scan import workers as worker_pool
 
 from .conftest import DEEPSEEK, EXAMPLE, OPENAI, jsonl_bytes, records
 
@@ -209,15 +208,9 @@ def test_a_profile_from_a_config_file_maps_nested_fields(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("forks", [True, False], ids=["processes", "threads"])
-def test_two_workers_give_the_same_outputs_and_report_as_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: bool
-) -> None:
+def test_two_workers_give_the_same_outputs_and_report_as_one(tmp_path: Path, forks: bool) -> None:
     """`--workers 2` writes byte-identical outputs and an equal report, on processes and on
     threads."""
-    if forks and not worker_pool.FORKS:
-        pytest.skip("this system does not fork")
-    monkeypatch.setattr(worker_pool, "FORKS", forks)
     shards = []
     for index in range(3):
         path = tmp_path / f"s{index}.jsonl.gz"

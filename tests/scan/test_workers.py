@@ -65,13 +65,7 @@ def _refuse(index: int, progress: Progress | None) -> int:
     return index
 
 
-@pytest.mark.parametrize("forks", [True, False], ids=["processes", "threads"])
-def test_a_job_s_error_reaches_the_caller_whole(
-    monkeypatch: pytest.MonkeyPatch, forks: bool
-) -> None:
-    if forks and not workers.FORKS:
-        pytest.skip("this system does not fork")
-    monkeypatch.setattr(workers, "FORKS", forks)
+def test_a_job_s_error_reaches_the_caller_whole(forks: bool) -> None:
     with Workers(2, _refuse, None) as pool:
         futures = [pool.submit(index) for index in range(3)]
         assert pool.result(futures[0]) == 0
@@ -82,14 +76,8 @@ def test_a_job_s_error_reaches_the_caller_whole(
     assert (problem.location.file, problem.location.line) == ("f.jsonl", 3)
 
 
-@pytest.mark.parametrize("forks", [True, False], ids=["processes", "threads"])
-def test_a_scan_on_workers_reports_every_byte_read(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, forks: bool
-) -> None:
+def test_a_scan_on_workers_reports_every_byte_read(tmp_path: Path, forks: bool) -> None:
     """The progress callback hears of every byte of every file, whichever worker read it."""
-    if forks and not workers.FORKS:
-        pytest.skip("this system does not fork")
-    monkeypatch.setattr(workers, "FORKS", forks)
     shards = []
     for index in range(3):
         shard = tmp_path / f"s{index}.jsonl"
