@@ -110,12 +110,15 @@ def _file_blocks(file: pa.NativeFile, path: Path, size: int) -> Iterator[Block]:
     line at a block's end is taken again with the next one rather than copied)."""
     at, want = 0, size
     try:
-        end = os.fstat(file.fileno()).st_size
+        # A file that says it is empty may not be (one of /proc, say): it is read to its end.
+        end = os.fstat(file.fileno()).st_size or None
     except (OSError, pa.ArrowException) as error:
         raise unreadable(path, _reason(error)) from None
     while True:
         try:
-            chunk = _read_at(file, at, min(want, end - at))
+            chunk = _read_at(
+                file, at, want if end is None else min(want, end - at), end is not None
+            )
         except (OSError, pa.ArrowException) as error:
             raise unreadable(path, _reason(error)) from None
         if not chunk.size:
@@ -131,18 +134,21 @@ def _file_blocks(file: pa.NativeFile, path: Path, size: int) -> Iterator[Block]:
         at, want = at + cut, size
 
 
-def _read_at(file: pa.NativeFile, at: int, length: int) -> pa.Buffer:
-    """``length`` bytes of the file from ``at``, leaving the file's position after them.
+def _read_at(file: pa.NativeFile, at: int, length: int, mappable: bool = True) -> pa.Buffer:
+    """Up to ``length`` bytes of the file from ``at``, leaving the file's position after them.
 
-    The bytes are mapped where the system maps the file: the walker then reads the page cache
-    itself, with no copy into a buffer (a tenth of a decide-only scan's time), and the mapping
-    ends when the block's last buffer is released, so memory holds the blocks in use, not the
-    file. Where it cannot be mapped, Arrow reads them, without holding the GIL.
+    The bytes are mapped where the system maps the file (``mappable``: they all lie before the
+    file's end): the walker then reads the page cache itself, with no copy into a buffer (a tenth
+    of a decide-only scan's time), and the mapping ends when the block's last buffer is
+    released, so memory holds the blocks in use, not the file. Otherwise Arrow reads them,
+    without holding the GIL.
     """
     if length <= 0:
         return pa.py_buffer(b"")
     start = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on this boundary
     try:
+        if not mappable:
+            raise ValueError("past the file's known end")
         mapped = mmap.mmap(
             file.fileno(), length + at - start, offset=start, access=mmap.ACCESS_READ
         )

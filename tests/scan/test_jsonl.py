@@ -247,6 +247,22 @@ def test_mapped_and_read_blocks_agree_across_mapping_boundaries(tmp_path: Path) 
     assert b"".join(mapped) == shard.read_bytes() + b"\n"
 
 
+def test_a_file_that_says_it_is_empty_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of /proc and some other file systems report a size of 0: their bytes are read (not
+    mapped) until the end, rather than taken for an empty shard."""
+    shard = tmp_path / "s.jsonl"
+    data = b"".join(b'{"n": %d}\n' % n for n in range(5000))
+    shard.write_bytes(data)
+    monkeypatch.setattr(jsonl.os, "fstat", lambda fd: os.stat_result((0,) * 10))
+    mapped = mock.patch.object(jsonl.mmap, "mmap", side_effect=AssertionError("mapped"))
+    with mapped:
+        blocks = _plain_blocks(shard, 4096)
+    assert len(blocks) > 10
+    assert b"".join(blocks) == data
+
+
 def test_a_newline_far_before_a_blocks_end_is_found(tmp_path: Path) -> None:
     """The last newline is looked for from the end a window at a time: one 200 KiB back too."""
     shard = tmp_path / "s.jsonl"
