@@ -13,8 +13,9 @@ Floors, in the same run and the same virtualenv (importing pandas alone slows py
 (a) every JSON Lines line parsed with ``orjson.loads``;
 (b) the provenance columns read from the Parquet file with ``pyarrow.parquet.read_table``.
 
-Then the scan, report only ("decide") and with the allowed and blocked outputs ("split"), each the
-median of three runs, as a ratio to its floor. Like ``policyengine scan`` without ``--report`` or
+Then the scan, report only ("decide") and with the allowed and blocked outputs ("split"), each run
+RUNS times (default 3) in turn with its floor: the bench prints the medians and the median of the
+pairs' ratios (the machine's speed drifts, and alternating exposes both to the same moments). Like ``policyengine scan`` without ``--report`` or
 ``--max-share``, these count no characters; "decide + characters" is the same scan counting them
 (what ``--report`` costs: a Parquet scan then reads the text column). Targets: JSON Lines decide
 <= 0.75 x (a), JSON Lines split <= 1.2 x (a), Parquet decide <= 1.2 x (b). A split writes as many
@@ -28,15 +29,16 @@ Peak memory: each scan runs once more in a fresh process, whose peak resident se
 are cut to 200-400 characters (the output says so): memory is bounded by the batch, not the file.
 
 Workers: RECORDS records in four JSON Lines files, scanned (report only) with ``--workers 1`` and
-``--workers 2``; target >= 1.7x. Both scans are handed the same loaded rules and do the same work
-(workers are threads sharing one judge, so neither has a process to start). The machine's load
-average is printed before and after, since the figures depend on what else runs.
+``--workers 2``, in turn; target >= 1.7x. Both scans are handed the same loaded rules; the two
+workers are processes forked from the bench's own, so a fork's cost (it grows with the forking
+process's memory) is part of the figure. The machine's load average is printed before and after,
+since the figures depend on what else runs.
 
 Last, ``--detect-self-id``: the report-only scan with it, against the same scan counting characters
 without it (which reads the texts too; one record in a thousand says which model it is, one in a
 hundred names a provider without doing so).
 
-    .venv/bin/python bench/scan.py [RECORDS]
+    .venv/bin/python bench/scan.py [RECORDS [RUNS]]
 """
 
 from __future__ import annotations
