@@ -88,12 +88,14 @@ def _occurring(
     """Forget the fields of ``unseen`` that some record of the block holds: a value at the path
     (``held`` says so per field where the walker read the block), or (for nulls) every key of the
     path written somewhere in the block."""
+    written: bytes | bytearray | None = None  # the block's bytes, taken once if needed
     for name, path in list(unseen.items()):
         values = batch.text if name == "text" else batch.provenance[name]
         if held[FIELDS.index(name)] if held is not None else values.null_count < len(values):
             del unseen[name]
             continue
-        written = data if isinstance(data, bytes | bytearray) else data.to_pybytes()
+        if written is None:
+            written = data if isinstance(data, bytes | bytearray) else data.to_pybytes()
         if all(json.dumps(key).encode() in written for key in path if isinstance(key, str)):
             del unseen[name]
 
@@ -145,18 +147,19 @@ def _read_at(file: pa.NativeFile, at: int, length: int, mappable: bool = True) -
     """
     if length <= 0:
         return pa.py_buffer(b"")
-    start = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on this boundary
-    try:
-        if not mappable:
-            raise ValueError("past the file's known end")
-        mapped = mmap.mmap(
-            file.fileno(), length + at - start, offset=start, access=mmap.ACCESS_READ
-        )
-    except (OSError, ValueError):
-        file.seek(at)
-        return file.read_buffer(length)
-    file.seek(at + length)
-    return pa.py_buffer(mapped).slice(at - start)
+    if mappable:
+        start = at - at % mmap.ALLOCATIONGRANULARITY  # a mapping starts on this boundary
+        try:
+            mapped = mmap.mmap(
+                file.fileno(), length + at - start, offset=start, access=mmap.ACCESS_READ
+            )
+        except (OSError, ValueError):  # a file system that does not map files
+            pass
+        else:
+            file.seek(at + length)
+            return pa.py_buffer(mapped).slice(at - start)
+    file.seek(at)
+    return file.read_buffer(length)
 
 
 def _after_last_newline(chunk: pa.Buffer) -> int:

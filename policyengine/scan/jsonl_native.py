@@ -28,7 +28,8 @@ except ImportError:  # installed without a C compiler
     _jsonl_fields = None  # type: ignore[assignment]
 
 walker = _jsonl_fields
-"""The C extension (None where it was not built); the blocked outputs' splicing uses it too."""
+"""The C extension (None where it was not built); the blocked outputs' splicing uses it too. (A
+name bound here, not by the import, so that other modules may read it under mypy --strict.)"""
 
 Block: TypeAlias = bytes | bytearray | pa.Buffer
 """Whole lines of JSON Lines, the last ending with a newline."""
